@@ -1,0 +1,42 @@
+// Domain errors: plain Errors that say what went wrong in the catalogue's own
+// terms. src/server/error-status.ts is the one place that maps them to gRPC.
+
+export class BookNotFoundError extends Error {
+  override readonly name = 'BookNotFoundError';
+  constructor(readonly id: number) {
+    super(`book ${id} not found`);
+  }
+}
+
+export class BookExistsError extends Error {
+  override readonly name = 'BookExistsError';
+  constructor(readonly id: number) {
+    super(`book ${id} already exists`);
+  }
+}
+
+export class InvalidArgumentError extends Error {
+  override readonly name = 'InvalidArgumentError';
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${field} ${reason}`);
+  }
+}
+
+/** A watcher read too slowly and its queue overflowed. */
+export class WatcherOverflowError extends Error {
+  override readonly name = 'WatcherOverflowError';
+  constructor(readonly capacity: number) {
+    super(`watcher fell more than ${capacity} books behind; watch again to resume`);
+  }
+}
+
+/** The hub was closed because the server is shutting down. */
+export class HubClosedError extends Error {
+  override readonly name = 'HubClosedError';
+  constructor() {
+    super('server is shutting down');
+  }
+}

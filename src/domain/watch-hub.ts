@@ -1,0 +1,49 @@
+import {HubClosedError, WatcherOverflowError} from './errors.js';
+import {Subscription} from './subscription.js';
+
+/**
+ * Fans each published item out to every open subscription, each with its own
+ * bounded queue, so one slow watcher never delays or starves another.
+ */
+export class WatchHub<T> {
+  readonly #subscriptions = new Set<Subscription<T>>();
+  #closed = false;
+
+  /** @param queueCapacity items one watcher may fall behind before it is ended */
+  constructor(readonly queueCapacity: number) {}
+
+  /** Open subscriptions: back to 0 once every watcher has gone. */
+  get watcherCount(): number {
+    return this.#subscriptions.size;
+  }
+
+  /**
+   * Registers a watcher at once: every item published after this call returns
+   * is delivered to it. Aborting `signal` ends it and frees its queue.
+   */
+  subscribe(signal: AbortSignal): Subscription<T> {
+    const subscription: Subscription<T> = new Subscription<T>(this.queueCapacity, signal, () =>
+      this.#subscriptions.delete(subscription),
+    );
+    if (this.#closed) subscription.end(new HubClosedError());
+    if (!subscription.ended) this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Delivers `item` to every watcher; a watcher whose queue is full is ended. */
+  publish(item: T): void {
+    for (const subscription of this.#subscriptions) {
+      if (!subscription.push(item)) {
+        subscription.end(new WatcherOverflowError(this.queueCapacity));
+      }
+    }
+  }
+
+  /** Ends every watcher with HubClosedError and refuses new ones. */
+  close(): void {
+    this.#closed = true;
+    for (const subscription of this.#subscriptions) {
+      subscription.end(new HubClosedError());
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import type {CallContext} from 'nice-grpc';
+import type {Catalogue} from '../domain/catalogue.js';
+import type {BookServiceImplementation} from '../gen/books/books.js';
+
+/** books.BookService, method for method as in proto/books/books.proto. */
+export function createBookService(catalogue: Catalogue): BookServiceImplementation {
+  return {
+    async list() {
+      return {books: await catalogue.list()};
+    },
+
+    async insert({id, title, author}) {
+      await catalogue.insert({id, title, author});
+      return {};
+    },
+
+    async get({id}) {
+      return catalogue.get(id);
+    },
+
+    async delete({id}) {
+      await catalogue.delete(id);
+      return {};
+    },
+
+    async *watch(_request, context: CallContext) {
+      const books = catalogue.watch(context.signal);
+      // Headers tell the client the watch is registered: every insert from
+      // now on reaches it.
+      context.sendHeader();
+      yield* books;
+    },
+  };
+}

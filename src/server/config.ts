@@ -1,0 +1,77 @@
+import {parseArgs} from 'node:util';
+import {isLogLevel, LOG_LEVELS, type LogLevel} from './logger.js';
+
+/** Everything the server can be told, from flags and environment variables. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  /** Books one watcher may fall behind before its watch ends with RESOURCE_EXHAUSTED. */
+  readonly watchQueueSize: number;
+  /** How long shutdown waits for in-flight calls before cancelling them. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const CONFIG_USAGE = `Usage: books-server [options]
+
+Options (flag, then environment variable, then default):
+  --host <host>               BOOKS_HOST               0.0.0.0
+  --port <port>               BOOKS_PORT, PORT         50051 (0 picks a free port)
+  --log-level <level>         BOOKS_LOG_LEVEL          info (${LOG_LEVELS.join(', ')})
+  --watch-queue-size <n>      BOOKS_WATCH_QUEUE_SIZE   1024 books per watcher
+  --shutdown-timeout-ms <ms>  BOOKS_SHUTDOWN_TIMEOUT_MS 5000
+  -h, --help                  print this help
+`;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads flags, then the environment, then falls back to safe defaults. Throws ConfigError. */
+export function loadConfig(argv: readonly string[], env: Env): Config & {help: boolean} {
+  const {values} = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: {type: 'string'},
+      port: {type: 'string'},
+      'log-level': {type: 'string'},
+      'watch-queue-size': {type: 'string'},
+      'shutdown-timeout-ms': {type: 'string'},
+      help: {type: 'boolean', short: 'h'},
+    },
+  });
+  const logLevel = values['log-level'] ?? env['BOOKS_LOG_LEVEL'] ?? 'info';
+  if (!isLogLevel(logLevel)) {
+    throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  return {
+    host: values.host ?? env['BOOKS_HOST'] ?? '0.0.0.0',
+    port: integer('port', values.port ?? env['BOOKS_PORT'] ?? env['PORT'] ?? '50051', 0, 65_535),
+    logLevel,
+    watchQueueSize: integer(
+      'watch queue size',
+      values['watch-queue-size'] ?? env['BOOKS_WATCH_QUEUE_SIZE'] ?? '1024',
+      1,
+      1_000_000,
+    ),
+    shutdownTimeoutMs: integer(
+      'shutdown timeout',
+      values['shutdown-timeout-ms'] ?? env['BOOKS_SHUTDOWN_TIMEOUT_MS'] ?? '5000',
+      0,
+      600_000,
+    ),
+    help: values.help ?? false,
+  };
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
