@@ -1,0 +1,49 @@
+import {ClientError, Status} from 'nice-grpc';
+import {isAbortError} from 'abort-controller-x';
+import {Book, BookList, Empty} from '../gen/books/books.js';
+
+// Output follows the workshop's Go client: a heading, then the message as
+// protobuf JSON (fields at their default value left out), indented by two.
+// With --json only the JSON is printed, on one line, for scripts.
+
+export function formatBookList(list: BookList, json: boolean): string {
+  const body = BookList.toJSON(list);
+  if (json) return `${JSON.stringify(body)}\n`;
+  return `Server sent ${list.books.length} book(s).\n${pretty(body)}`;
+}
+
+export function formatBook(book: Book, json: boolean): string {
+  return formatResponse(Book.toJSON(book), json);
+}
+
+export function formatEmpty(json: boolean): string {
+  return formatResponse(Empty.toJSON({}), json);
+}
+
+function formatResponse(body: unknown, json: boolean): string {
+  return json ? `${JSON.stringify(body)}\n` : `Server response:\n${pretty(body)}`;
+}
+
+export function formatWatchedBook(book: Book, json: boolean): string {
+  const body = Book.toJSON(book);
+  return json ? `${JSON.stringify(body)}\n` : `Server stream data received:\n${pretty(body)}`;
+}
+
+/** One line for stderr: what failed, the status code's name, and the server's details. */
+export function formatCallError(what: string, address: string, error: unknown): string {
+  if (error instanceof ClientError) {
+    const hint =
+      error.code === Status.UNAVAILABLE
+        ? ` (is a books server running at ${address}?)`
+        : error.code === Status.DEADLINE_EXCEEDED
+          ? ` (no answer from ${address} in time)`
+          : '';
+    return `books: ${what} failed: ${Status[error.code]}: ${error.details}${hint}\n`;
+  }
+  if (isAbortError(error)) return `books: ${what} cancelled\n`;
+  return `books: ${what} failed: ${error instanceof Error ? error.message : String(error)}\n`;
+}
+
+function pretty(body: unknown): string {
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
