@@ -19,7 +19,7 @@ export class Subscription<T> implements AsyncIterableIterator<T, undefined> {
   #ended = false;
   #error: unknown;
   readonly #signal: AbortSignal;
-  readonly #onEnd: () => void;
+  readonly #onEnd: (subscription: Subscription<T>) => void;
 
   /**
    * @param capacity books that may wait unread before the queue overflows
@@ -29,7 +29,7 @@ export class Subscription<T> implements AsyncIterableIterator<T, undefined> {
   constructor(
     readonly capacity: number,
     signal: AbortSignal,
-    onEnd: () => void,
+    onEnd: (subscription: Subscription<T>) => void,
   ) {
     this.#signal = signal;
     this.#onEnd = onEnd;
@@ -72,7 +72,7 @@ export class Subscription<T> implements AsyncIterableIterator<T, undefined> {
     this.#error = error;
     if (error !== undefined) this.#clear();
     this.#signal.removeEventListener('abort', this.#onAbort);
-    this.#onEnd();
+    this.#onEnd(this);
     const waiter = this.#waiter;
     this.#waiter = undefined;
     if (waiter === undefined) return;

@@ -22,9 +22,7 @@ export class WatchHub<T> {
    * is delivered to it. Aborting `signal` ends it and frees its queue.
    */
   subscribe(signal: AbortSignal): Subscription<T> {
-    const subscription: Subscription<T> = new Subscription<T>(this.queueCapacity, signal, () =>
-      this.#subscriptions.delete(subscription),
-    );
+    const subscription = new Subscription<T>(this.queueCapacity, signal, this.#remove);
     if (this.#closed) subscription.end(new HubClosedError());
     if (!subscription.ended) this.#subscriptions.add(subscription);
     return subscription;
@@ -38,6 +36,10 @@ export class WatchHub<T> {
       }
     }
   }
+
+  readonly #remove = (subscription: Subscription<T>): void => {
+    this.#subscriptions.delete(subscription);
+  };
 
   /** Ends every watcher with HubClosedError and refuses new ones. */
   close(): void {

@@ -1,0 +1,63 @@
+import {createBooksClient, type BooksClient} from '../../src/client/client.js';
+import type {Book} from '../../src/domain/book.js';
+import type {BookStore} from '../../src/domain/book-store.js';
+import {Catalogue} from '../../src/domain/catalogue.js';
+import {MemoryStore} from '../../src/domain/memory-store.js';
+import {SEED_BOOKS} from '../../src/domain/seed-books.js';
+import {WatchHub} from '../../src/domain/watch-hub.js';
+import {createLogger} from '../../src/server/logger.js';
+import {createBooksServer, type BooksServer} from '../../src/server/server.js';
+
+export interface TestServer {
+  readonly address: string;
+  readonly client: BooksClient;
+  readonly catalogue: Catalogue;
+  readonly hub: WatchHub<Book>;
+  readonly server: BooksServer;
+  /** The server's log, one parsed JSON object per line. */
+  readonly logs: Record<string, unknown>[];
+  /** Another connection to the same server. */
+  connect(): {client: BooksClient; close(): void};
+  /** Shuts the server down and closes every client it handed out. */
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  readonly store?: BookStore;
+  readonly watchQueueSize?: number;
+  readonly shutdownTimeoutMs?: number;
+}
+
+/** The production server wiring on 127.0.0.1 and a free port, with a real client. */
+export async function startBooksServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const hub = new WatchHub<Book>(options.watchQueueSize ?? 1024);
+  const catalogue = new Catalogue(options.store ?? new MemoryStore(SEED_BOOKS), hub);
+  const server = createBooksServer({catalogue, logger, shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000});
+  const port = await server.listen('127.0.0.1', 0);
+  const address = `127.0.0.1:${port}`;
+  const connections: {close(): void}[] = [];
+  const connect = (): {client: BooksClient; close(): void} => {
+    const connection = createBooksClient(address);
+    connections.push(connection);
+    return connection;
+  };
+  const {client} = connect();
+  let closed = false;
+  return {
+    address,
+    client,
+    catalogue,
+    hub,
+    server,
+    logs,
+    connect,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const connection of connections) connection.close();
+      await server.shutdown();
+    },
+  };
+}

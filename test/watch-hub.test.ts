@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import {describe, test} from 'node:test';
+import {isAbortError} from 'abort-controller-x';
+import {HubClosedError, WatcherOverflowError} from '../src/domain/errors.js';
+import {WatchHub} from '../src/domain/watch-hub.js';
+
+describe('WatchHub', () => {
+  test('delivers every item to every watcher, in publish order', async () => {
+    const hub = new WatchHub<number>(100);
+    const controller = new AbortController();
+    const watchers = Array.from({length: 3}, () => hub.subscribe(controller.signal));
+    for (let i = 0; i < 10; i++) hub.publish(i);
+    for (const watcher of watchers) {
+      const seen: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const result = await watcher.next();
+        assert.equal(result.done, false);
+        seen.push(result.value as number);
+      }
+      assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+    controller.abort();
+    assert.equal(hub.watcherCount, 0);
+  });
+
+  test('a watcher sees only what was published after it subscribed', async () => {
+    const hub = new WatchHub<string>(10);
+    hub.publish('before');
+    const watcher = hub.subscribe(new AbortController().signal);
+    hub.publish('after');
+    assert.deepEqual(await watcher.next(), {done: false, value: 'after'});
+  });
+
+  test('a reader parked in next() wakes on publish', async () => {
+    const hub = new WatchHub<string>(10);
+    const watcher = hub.subscribe(new AbortController().signal);
+    const pending = watcher.next();
+    hub.publish('x');
+    assert.deepEqual(await pending, {done: false, value: 'x'});
+  });
+
+  test('abort wakes a parked reader with an AbortError and frees the watcher', async () => {
+    const hub = new WatchHub<string>(10);
+    const controller = new AbortController();
+    const watcher = hub.subscribe(controller.signal);
+    const pending = watcher.next();
+    assert.equal(hub.watcherCount, 1);
+    controller.abort();
+    await assert.rejects(pending, (error) => isAbortError(error));
+    assert.equal(hub.watcherCount, 0);
+  });
+
+  test('subscribing with an aborted signal registers nothing', () => {
+    const hub = new WatchHub<string>(10);
+    hub.subscribe(AbortSignal.abort());
+    assert.equal(hub.watcherCount, 0);
+  });
+
+  test('leaving a for-await loop frees the watcher', async () => {
+    const hub = new WatchHub<number>(10);
+    const watcher = hub.subscribe(new AbortController().signal);
+    hub.publish(1);
+    for await (const item of watcher) {
+      assert.equal(item, 1);
+      break;
+    }
+    assert.equal(hub.watcherCount, 0);
+  });
+
+  test('ends a watcher whose queue overflows, and only that one', async () => {
+    const hub = new WatchHub<number>(3);
+    const signal = new AbortController().signal;
+    const slow = hub.subscribe(signal);
+    const fast = hub.subscribe(signal);
+    for (let i = 0; i < 4; i++) {
+      hub.publish(i);
+      assert.deepEqual(await fast.next(), {done: false, value: i});
+    }
+    assert.equal(hub.watcherCount, 1);
+    // The overflow is reported at once: the slow reader's backlog is dropped.
+    assert.equal(slow.size, 0);
+    await assert.rejects(slow.next(), WatcherOverflowError);
+    assert.deepEqual(await slow.next(), {done: true, value: undefined});
+  });
+
+  test('close ends every watcher with HubClosedError and refuses new ones', async () => {
+    const hub = new WatchHub<number>(3);
+    const watcher = hub.subscribe(new AbortController().signal);
+    const pending = watcher.next();
+    hub.close();
+    await assert.rejects(pending, HubClosedError);
+    assert.equal(hub.watcherCount, 0);
+    await assert.rejects(hub.subscribe(new AbortController().signal).next(), HubClosedError);
+    assert.equal(hub.watcherCount, 0);
+  });
+});

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import {describe, test} from 'node:test';
+import {ClientError, Status} from 'nice-grpc';
+import {isAbortError} from 'abort-controller-x';
+import {spawn} from 'node:child_process';
+import {once} from 'node:events';
+import {createInterface} from 'node:readline';
+import {fileURLToPath} from 'node:url';
+import {startBooksServer} from './helpers/books-server.js';
+import {eventually} from './helpers/eventually.js';
+import {openWatcher, type Watcher} from './helpers/watcher.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
+const book = (id: number) => ({id, title: `Book ${id}`, author: `Author ${id}`});
+
+describe('Watch', () => {
+  for (const count of [2, 100, 1000]) {
+    test(`fans every insert out to ${count} watchers, once each, in insert order`, async () => {
+      const books = await startBooksServer();
+      try {
+        // Spread the watchers over a few connections, as separate clients would be.
+        const clients = [books.client, ...Array.from({length: 3}, () => books.connect().client)];
+        const watchers: Watcher[] = Array.from({length: count}, (_, i) => openWatcher(clients[i % clients.length]!));
+        await Promise.all(watchers.map((watcher) => watcher.ready));
+        assert.equal(books.hub.watcherCount, count);
+
+        const inserted = Array.from({length: 10}, (_, i) => book(1000 + i));
+        for (const next of inserted) await books.client.insert(next);
+        await Promise.all(watchers.map((watcher) => watcher.received(inserted.length)));
+        for (const watcher of watchers) assert.deepEqual(watcher.books, inserted);
+
+        for (const watcher of watchers) watcher.cancel();
+        await eventually('every watcher has left the hub', () => books.hub.watcherCount === 0);
+      } finally {
+        await books.close();
+      }
+    });
+  }
+
+  test('streams only books inserted after the watch began', async () => {
+    const books = await startBooksServer();
+    try {
+      await books.client.insert(book(1));
+      const watcher = openWatcher(books.client);
+      await watcher.ready;
+      await books.client.insert(book(2));
+      await watcher.received(1);
+      assert.deepEqual(watcher.books, [book(2)]);
+      watcher.cancel();
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('a cancelled watch leaves the hub, and is not logged as a failure', async () => {
+    const books = await startBooksServer();
+    try {
+      const watcher = openWatcher(books.client);
+      await watcher.ready;
+      assert.equal(books.hub.watcherCount, 1);
+      watcher.cancel();
+      assert.ok(isAbortError(await watcher.ended));
+      await eventually('the watcher has left the hub', () => books.hub.watcherCount === 0);
+      await eventually('the call is logged', () => books.logs.some((line) => line['method'] === '/books.BookService/Watch'));
+      const lines = books.logs.filter((line) => line['method'] === '/books.BookService/Watch');
+      assert.deepEqual(
+        lines.map((line) => [line['level'], line['code']]),
+        [['debug', 'CANCELLED']],
+      );
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('a client process that dies without cancelling leaves the hub', async () => {
+    const books = await startBooksServer();
+    try {
+      const child = spawn(process.execPath, [fixture('watch-forever.js'), books.address, '2'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const [line] = (await once(createInterface({input: child.stdout}), 'line')) as [string];
+      assert.equal(line, 'ready');
+      assert.equal(books.hub.watcherCount, 2);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      await eventually('both watchers have left the hub', () => books.hub.watcherCount === 0);
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('a watcher that stops reading is ended with RESOURCE_EXHAUSTED; others get everything', async () => {
+    const queueSize = 4;
+    const books = await startBooksServer({watchQueueSize: queueSize});
+    try {
+      const fast = openWatcher(books.client);
+      // The slow client asks for one book, then stops reading: gRPC flow
+      // control pushes back until the server's queue for it overflows.
+      let registered!: () => void;
+      const ready = new Promise<void>((resolve) => (registered = resolve));
+      const slowConnection = books.connect();
+      const slow = slowConnection.client.watch({}, {onHeader: () => registered()})[Symbol.asyncIterator]();
+      const first = slow.next();
+      await Promise.all([ready, fast.ready]);
+      assert.equal(books.hub.watcherCount, 2);
+
+      // 1 KiB books, so that flow-control windows fill after a bounded number.
+      const big = (id: number) => ({id: 1000 + id, title: 't'.repeat(250), author: `${id}`.padEnd(250, 'a')});
+      let inserted = 0;
+      while (books.hub.watcherCount === 2) {
+        assert.ok(inserted < 50_000, 'the slow watcher was never ended');
+        await books.client.insert(big(++inserted));
+      }
+      assert.equal(books.hub.watcherCount, 1, 'only the slow watcher was ended');
+      await fast.received(inserted);
+      assert.deepEqual(
+        fast.books.map((b) => b.id),
+        Array.from({length: inserted}, (_, i) => 1000 + i + 1),
+      );
+
+      // Reading again, the slow client gets an in-order prefix, then the status.
+      const received = [(await first).value?.id];
+      const error = await (async () => {
+        try {
+          for (let next = await slow.next(); !next.done; next = await slow.next()) received.push(next.value.id);
+          return undefined;
+        } catch (caught: unknown) {
+          return caught;
+        }
+      })();
+      assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
+      assert.equal(Status[error.code], 'RESOURCE_EXHAUSTED');
+      assert.match(error.details, new RegExp(`more than ${queueSize} books behind`));
+      assert.ok(received.length < inserted);
+      assert.deepEqual(
+        received,
+        Array.from({length: received.length}, (_, i) => 1000 + i + 1),
+      );
+      fast.cancel();
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('shutdown ends open watches with UNAVAILABLE and completes promptly', async () => {
+    const books = await startBooksServer({shutdownTimeoutMs: 10_000});
+    const watchers = [openWatcher(books.client), openWatcher(books.connect().client)];
+    await Promise.all(watchers.map((watcher) => watcher.ready));
+    const started = performance.now();
+    await books.server.shutdown();
+    assert.ok(performance.now() - started < 2000, 'shutdown waited for the watches');
+    for (const watcher of watchers) {
+      const error = await watcher.ended;
+      assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
+      assert.equal(Status[error.code], 'UNAVAILABLE');
+    }
+    assert.equal(books.hub.watcherCount, 0);
+    await books.close();
+  });
+});
