@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import {once} from 'node:events';
+import {createServer, type Server} from 'node:net';
+import {createInterface} from 'node:readline';
+import {after, before, describe, test} from 'node:test';
+import {startBooksServer, type TestServer} from './helpers/books-server.js';
+import {eventually} from './helpers/eventually.js';
+import {exitOf, runCliProcess, spawnCli} from './helpers/processes.js';
+
+describe('books CLI', () => {
+  let books: TestServer;
+  let cli: (...args: string[]) => ReturnType<typeof runCliProcess>;
+  before(async () => {
+    books = await startBooksServer();
+    cli = (...args) => runCliProcess(args, {BOOKS_ADDRESS: books.address});
+  });
+  after(() => books.close());
+
+  test('list prints the count, then the books as the workshop client does', async () => {
+    const result = await cli('list');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      result.stdout,
+      [
+        'Server sent 1 book(s).',
+        '{',
+        '  "books": [',
+        '    {',
+        '      "id": 123,',
+        '      "title": "A Tale of Two Cities",',
+        '      "author": "Charles Dickens"',
+        '    }',
+        '  ]',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('insert, get and delete print "Server response:" and JSON', async () => {
+    const insert = await cli('insert', '2', 'The Three Musketeers', 'Alexandre Dumas');
+    assert.deepEqual([insert.code, insert.stdout], [0, 'Server response:\n{}\n']);
+    const get = await cli('get', '2');
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(
+      get.stdout,
+      'Server response:\n{\n  "id": 2,\n  "title": "The Three Musketeers",\n  "author": "Alexandre Dumas"\n}\n',
+    );
+    const remove = await cli('delete', '2');
+    assert.deepEqual([remove.code, remove.stdout], [0, 'Server response:\n{}\n']);
+  });
+
+  test('--json prints only JSON, one object per line', async () => {
+    const list = await cli('list', '--json');
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(JSON.parse(list.stdout), {
+      books: [{id: 123, title: 'A Tale of Two Cities', author: 'Charles Dickens'}],
+    });
+    assert.equal(list.stdout.trim().split('\n').length, 1);
+  });
+
+  test('--address wins over BOOKS_ADDRESS', async () => {
+    const result = await runCliProcess(['get', '123', '--json', '--address', books.address], {
+      BOOKS_ADDRESS: '127.0.0.1:1',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).title, 'A Tale of Two Cities');
+  });
+
+  test('a failed call prints one line with the status code and exits 1', async () => {
+    const get = await cli('get', '404');
+    assert.deepEqual([get.code, get.stdout], [1, '']);
+    assert.equal(get.stderr, 'books: get 404 failed: NOT_FOUND: book 404 not found\n');
+    const duplicate = await cli('insert', '123', 'Again', 'Someone');
+    assert.equal(duplicate.code, 1);
+    assert.match(duplicate.stderr, /^books: insert 123 failed: ALREADY_EXISTS: book 123 already exists\n$/);
+    const blank = await cli('insert', '9', ' ', 'Someone');
+    assert.equal(blank.code, 1);
+    assert.match(blank.stderr, /INVALID_ARGUMENT: title must not be empty or blank/);
+  });
+
+  test('bad arguments print usage and exit 2 without calling the server', async () => {
+    const calls = (): number => books.logs.filter((line) => line['msg'] === 'call').length;
+    const before = calls();
+    for (const args of [
+      ['get', 'abc'],
+      ['get', '1.5'],
+      ['get', '99999999999'],
+      ['delete'],
+      ['insert', '5', 'Only a title'],
+      ['get', '1', 'extra'],
+      ['list', '--no-such-flag'],
+      ['fetch'],
+      [],
+    ]) {
+      const result = await cli(...args);
+      assert.equal(result.code, 2, `books ${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /^books: .+\n\n[^]*Usage:/, `books ${args.join(' ')}`);
+    }
+    assert.equal(calls(), before);
+  });
+
+  test('--help on each command shows its usage and exits 0', async () => {
+    for (const command of ['list', 'insert', 'get', 'delete', 'watch']) {
+      const result = await cli(command, '--help');
+      assert.equal(result.code, 0);
+      assert.match(result.stdout, new RegExp(`\\$ books ${command}`));
+      assert.match(result.stdout, /--address/);
+    }
+  });
+
+  test('an unreachable server fails fast with UNAVAILABLE', async () => {
+    const started = performance.now();
+    const result = await runCliProcess(['list', '--address', '127.0.0.1:1']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^books: list failed: UNAVAILABLE: .*is a books server running at 127\.0\.0\.1:1\?/);
+    assert.ok(performance.now() - started < 5000);
+  });
+
+  test('a server that accepts but never answers fails at the deadline', async () => {
+    const silent: Server = createServer(() => {}).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const {port} = silent.address() as {port: number};
+    try {
+      for (const command of ['list', 'watch']) {
+        const started = performance.now();
+        const result = await runCliProcess([command, '--address', `127.0.0.1:${port}`, '--timeout', '500']);
+        const elapsed = performance.now() - started;
+        assert.equal(result.code, 1, `${command}: ${result.stderr}`);
+        assert.match(result.stderr, /DEADLINE_EXCEEDED|no answer from/);
+        assert.ok(elapsed < 4000, `${command} took ${elapsed} ms`);
+      }
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('watch prints each inserted book and exits 0 on Ctrl-C', async () => {
+    for (const [flags, expected] of [
+      [[], 'Server stream data received:\n{\n  "id": 70,\n  "title": "Dune",\n  "author": "Frank Herbert"\n}\n'],
+      [['--json'], '{"id":71,"title":"Dune","author":"Frank Herbert"}\n'],
+    ] as const) {
+      const child = spawnCli(['watch', ...flags], {BOOKS_ADDRESS: books.address});
+      const exited = exitOf(child);
+      let stdout = '';
+      child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const watchers = books.hub.watcherCount;
+      const id = flags.length === 0 ? 70 : 71;
+      // Insert once the server has registered the watch.
+      await eventually('the watch is registered', () => books.hub.watcherCount > watchers);
+      await books.client.insert({id, title: 'Dune', author: 'Frank Herbert'});
+      while (stdout !== expected) {
+        assert.ok(expected.startsWith(stdout), `unexpected output: ${stdout}`);
+        await once(child.stdout!, 'data');
+      }
+      child.kill('SIGINT');
+      assert.deepEqual(await exited, {code: 0, signal: null});
+    }
+  });
+
+  test('watch reports the status when the server ends the stream', async () => {
+    const other = await startBooksServer();
+    const child = spawnCli(['watch', '--json'], {BOOKS_ADDRESS: other.address});
+    const exited = exitOf(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await eventually('the watch is registered', () => other.hub.watcherCount > 0);
+    await other.close();
+    assert.deepEqual(await exited, {code: 1, signal: null});
+    assert.match(stderr, /^books: watch failed: UNAVAILABLE: server is shutting down/m);
+  });
+
+  test('watch prints a line per book as it arrives (no buffering until exit)', async () => {
+    const child = spawnCli(['watch', '--json'], {BOOKS_ADDRESS: books.address});
+    const exited = exitOf(child);
+    const lines = createInterface({input: child.stdout!});
+    const watchers = books.hub.watcherCount;
+    await eventually('the watch is registered', () => books.hub.watcherCount > watchers);
+    for (const id of [80, 81, 82]) {
+      const line = once(lines, 'line');
+      await books.client.insert({id, title: `Book ${id}`, author: 'A'});
+      assert.equal(JSON.parse(((await line) as [string])[0]).id, id);
+    }
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, {code: 0, signal: null});
+  });
+});

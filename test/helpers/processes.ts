@@ -1,0 +1,68 @@
+import {spawn, type ChildProcess} from 'node:child_process';
+import {once} from 'node:events';
+import {createInterface} from 'node:readline';
+import {fileURLToPath} from 'node:url';
+
+/** Compiled entry points, as `pnpm server` and `pnpm cli` run them. */
+export const SERVER_MAIN = fileURLToPath(new URL('../../src/server/main.js', import.meta.url));
+export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly address: string;
+  /** Every log line so far, parsed. */
+  readonly logs: Record<string, unknown>[];
+  readonly exited: Promise<Exit>;
+}
+
+/** Starts `books-server` as its own process and waits for its "listening" line. */
+export async function startServerProcess(args: readonly string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = exitOf(child);
+  const logs: Record<string, unknown>[] = [];
+  const address = await new Promise<string>((resolve, reject) => {
+    createInterface({input: child.stdout!}).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (entry['msg'] === 'listening') resolve(String(entry['address']));
+    });
+    void exited.then((exit) => reject(new Error(`server exited before listening: ${JSON.stringify(exit)}`)));
+  });
+  return {child, address, logs, exited};
+}
+
+export interface CliResult extends Exit {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI to completion as a user would, with `env` added to the environment. */
+export async function runCliProcess(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = await exitOf(child);
+  return {...exit, stdout, stderr};
+}
+
+export function spawnCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [CLI_MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {...process.env, BOOKS_ADDRESS: '', ...env},
+  });
+}
+
+export async function exitOf(child: ChildProcess): Promise<Exit> {
+  if (child.exitCode !== null || child.signalCode !== null) return {code: child.exitCode, signal: child.signalCode};
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return {code, signal};
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import {describe, test} from 'node:test';
+import {ClientError, Status} from 'nice-grpc';
+import type {Book} from '../src/domain/book.js';
+import {MemoryStore} from '../src/domain/memory-store.js';
+import {createBooksClient} from '../src/client/client.js';
+import {startBooksServer} from './helpers/books-server.js';
+import {openWatcher} from './helpers/watcher.js';
+import {startServerProcess, type Exit} from './helpers/processes.js';
+
+/** A store whose inserts wait until the test lets them through. */
+class GatedStore extends MemoryStore {
+  entered!: () => void;
+  readonly insertEntered = new Promise<void>((resolve) => (this.entered = resolve));
+  release!: () => void;
+  readonly #gate = new Promise<void>((resolve) => (this.release = resolve));
+
+  override async insert(book: Book): Promise<void> {
+    this.entered();
+    await this.#gate;
+    return super.insert(book);
+  }
+}
+
+describe('shutdown', () => {
+  test('lets an in-flight unary call finish, then refuses new calls', async () => {
+    const store = new GatedStore();
+    const books = await startBooksServer({store});
+    const insert = books.client.insert({id: 5, title: 'In flight', author: 'Someone'});
+    await store.insertEntered;
+    const shutdown = books.server.shutdown();
+    store.release();
+    assert.deepEqual(await insert, {});
+    await shutdown;
+    assert.deepEqual(await store.get(5), {id: 5, title: 'In flight', author: 'Someone'});
+    const late = createBooksClient(books.address, {timeoutMs: 2000});
+    await assert.rejects(late.client.list({}), (error) => error instanceof ClientError && error.code === Status.UNAVAILABLE);
+    late.close();
+    await books.close();
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    test(`${signal} with an open watch: the watch ends UNAVAILABLE and the server exits 0 promptly`, async () => {
+      const server = await startServerProcess();
+      const {client, close} = createBooksClient(server.address);
+      try {
+        const watcher = openWatcher(client);
+        await watcher.ready;
+        const started = performance.now();
+        server.child.kill(signal);
+        const exit: Exit = await server.exited;
+        assert.deepEqual(exit, {code: 0, signal: null});
+        assert.ok(performance.now() - started < 3000, 'the server took too long to stop');
+        const error = await watcher.ended;
+        assert.ok(error instanceof ClientError && error.code === Status.UNAVAILABLE, String(error));
+        assert.deepEqual(
+          server.logs.map((line) => line['msg']).filter((msg) => msg !== 'call'),
+          ['starting', 'listening', 'stopping', 'stopped'],
+        );
+      } finally {
+        close();
+        server.child.kill('SIGKILL');
+      }
+    });
+  }
+
+  test('a port already in use is a clear start-up failure, not a hang', async () => {
+    const first = await startServerProcess();
+    try {
+      const port = first.address.split(':').at(-1)!;
+      await assert.rejects(startServerProcess(['--port', port]), /server exited before listening: \{"code":1/);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+  });
+});
