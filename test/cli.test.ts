@@ -101,8 +101,17 @@ describe('books CLI', () => {
     assert.equal(calls(), before);
   });
 
+  test('health exits 0 and prints SERVING for a healthy server', async () => {
+    assert.deepEqual(await cli('health'), {code: 0, signal: null, stdout: 'SERVING\n', stderr: ''});
+    const service = await cli('health', '--service', 'books.BookService', '--json');
+    assert.deepEqual(JSON.parse(service.stdout), {service: 'books.BookService', status: 'SERVING'});
+    const unknown = await cli('health', '--service', 'no.Such');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /NOT_FOUND/);
+  });
+
   test('--help on each command shows its usage and exits 0', async () => {
-    for (const command of ['list', 'insert', 'get', 'delete', 'watch']) {
+    for (const command of ['list', 'insert', 'get', 'delete', 'watch', 'health']) {
       const result = await cli(command, '--help');
       assert.equal(result.code, 0);
       assert.match(result.stdout, new RegExp(`\\$ books ${command}`));

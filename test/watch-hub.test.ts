@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 import {isAbortError} from 'abort-controller-x';
-import {HubClosedError, WatcherOverflowError} from '../src/domain/errors.js';
+import {WatcherOverflowError} from '../src/domain/errors.js';
 import {WatchHub} from '../src/domain/watch-hub.js';
 
 describe('WatchHub', () => {
@@ -81,16 +81,5 @@ describe('WatchHub', () => {
     assert.equal(slow.size, 0);
     await assert.rejects(slow.next(), WatcherOverflowError);
     assert.deepEqual(await slow.next(), {done: true, value: undefined});
-  });
-
-  test('close ends every watcher with HubClosedError and refuses new ones', async () => {
-    const hub = new WatchHub<number>(3);
-    const watcher = hub.subscribe(new AbortController().signal);
-    const pending = watcher.next();
-    hub.close();
-    await assert.rejects(pending, HubClosedError);
-    assert.equal(hub.watcherCount, 0);
-    await assert.rejects(hub.subscribe(new AbortController().signal).next(), HubClosedError);
-    assert.equal(hub.watcherCount, 0);
   });
 });

@@ -1,6 +1,13 @@
 import {cac, type CAC} from 'cac';
 import {isAbortError} from 'abort-controller-x';
-import {createBooksClient, DEFAULT_ADDRESS, DEFAULT_TIMEOUT_MS, type BooksClient} from '../client/client.js';
+import {HealthCheckResponse_ServingStatus} from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
+import {
+  createBooksClient,
+  DEFAULT_ADDRESS,
+  DEFAULT_TIMEOUT_MS,
+  type BooksClient,
+  type BooksConnection,
+} from '../client/client.js';
 import {MAX_BOOK_ID} from '../domain/book.js';
 import {formatBook, formatBookList, formatCallError, formatEmpty, formatWatchedBook} from './print.js';
 
@@ -21,9 +28,16 @@ interface GlobalOptions {
   readonly address: string;
   readonly json: boolean;
   readonly timeout: number;
+  readonly service: string | undefined;
 }
 
 class UsageError extends Error {}
+
+class NotServingError extends Error {
+  constructor(status: string) {
+    super(`server reports ${status}`);
+  }
+}
 
 /** Runs one CLI command and resolves to the process exit status. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -76,6 +90,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .command('watch', 'Watch for inserted books until Ctrl-C')
     .action(run((options) => call(io, options, 'watch', (client) => watch(client, io, options))));
+  program
+    .command('health', 'Exit 0 if the server reports SERVING (for container health checks)')
+    .option('--service <name>', 'check one service, e.g. books.BookService (default: the whole server)')
+    .action(
+      run((options) =>
+        call(io, options, 'health', async (_client, {health}) => {
+          const service = options.service ?? '';
+          const {status} = await health.check({service});
+          const name = HealthCheckResponse_ServingStatus[status] ?? String(status);
+          io.stdout(options.json ? `${JSON.stringify({service, status: name})}\n` : `${name}\n`);
+          if (status !== HealthCheckResponse_ServingStatus.SERVING) throw new NotServingError(name);
+        }),
+      ),
+    );
   program.help();
   program.usage('<command> [options]');
 
@@ -100,17 +128,17 @@ async function call(
   io: CliIo,
   options: GlobalOptions,
   what: string,
-  body: (client: BooksClient) => Promise<void>,
+  body: (client: BooksClient, connection: BooksConnection) => Promise<void>,
 ): Promise<number> {
-  const {client, close} = createBooksClient(options.address, {timeoutMs: options.timeout});
+  const connection = createBooksClient(options.address, {timeoutMs: options.timeout});
   try {
-    await body(client);
+    await body(connection.client, connection);
     return EXIT_OK;
   } catch (error: unknown) {
     io.stderr(formatCallError(what, options.address, error));
     return EXIT_CALL_FAILED;
   } finally {
-    close();
+    connection.close();
   }
 }
 
@@ -151,7 +179,8 @@ function readGlobalOptions(raw: unknown, env: CliIo['env']): GlobalOptions {
   if (typeof address !== 'string' || address === '') throw new UsageError('--address needs host:port');
   const timeout = Number(options['timeout'] ?? DEFAULT_TIMEOUT_MS);
   if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout needs a positive number of milliseconds');
-  return {address, json: options['json'] === true, timeout};
+  const service = options['service'] === undefined ? undefined : String(options['service']);
+  return {address, json: options['json'] === true, timeout, service};
 }
 
 function parseId(text: string | undefined): number {

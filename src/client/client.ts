@@ -1,8 +1,11 @@
-import {createChannel, createClientFactory, type Channel} from 'nice-grpc';
+import {createChannel, createClientFactory, type Channel, type Client} from 'nice-grpc';
 import {deadlineMiddleware, type DeadlineOptions} from 'nice-grpc-client-middleware-deadline';
+import {HealthDefinition} from 'nice-grpc-server-health';
 import {BookServiceDefinition, type BookServiceClient} from '../gen/books/books.js';
 
 export type BooksClient = BookServiceClient<DeadlineOptions>;
+/** The standard grpc.health.v1.Health client, on the same connection. */
+export type HealthClient = Client<typeof HealthDefinition, DeadlineOptions>;
 
 export interface BooksClientOptions {
   /** Deadline of each unary call, in milliseconds. Watch has none: it runs until cancelled. */
@@ -11,6 +14,7 @@ export interface BooksClientOptions {
 
 export interface BooksConnection {
   readonly client: BooksClient;
+  readonly health: HealthClient;
   /** Closes the channel; calls still open are cancelled. */
   close(): void;
 }
@@ -22,8 +26,8 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export function createBooksClient(address: string, options: BooksClientOptions = {}): BooksConnection {
   const channel: Channel = createChannel(address);
   const unary = {deadline: options.timeoutMs ?? DEFAULT_TIMEOUT_MS};
-  const client = createClientFactory()
-    .use(deadlineMiddleware)
-    .create(BookServiceDefinition, channel, {list: unary, insert: unary, get: unary, delete: unary});
-  return {client, close: () => channel.close()};
+  const factory = createClientFactory().use(deadlineMiddleware);
+  const client = factory.create(BookServiceDefinition, channel, {list: unary, insert: unary, get: unary, delete: unary});
+  const health = factory.create(HealthDefinition, channel, {check: unary});
+  return {client, health, close: () => channel.close()};
 }

@@ -32,11 +32,3 @@ export class WatcherOverflowError extends Error {
     super(`watcher fell more than ${capacity} books behind; watch again to resume`);
   }
 }
-
-/** The hub was closed because the server is shutting down. */
-export class HubClosedError extends Error {
-  override readonly name = 'HubClosedError';
-  constructor() {
-    super('server is shutting down');
-  }
-}

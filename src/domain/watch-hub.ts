@@ -1,4 +1,4 @@
-import {HubClosedError, WatcherOverflowError} from './errors.js';
+import {WatcherOverflowError} from './errors.js';
 import {Subscription} from './subscription.js';
 
 /**
@@ -7,7 +7,6 @@ import {Subscription} from './subscription.js';
  */
 export class WatchHub<T> {
   readonly #subscriptions = new Set<Subscription<T>>();
-  #closed = false;
 
   /** @param queueCapacity items one watcher may fall behind before it is ended */
   constructor(readonly queueCapacity: number) {}
@@ -23,7 +22,6 @@ export class WatchHub<T> {
    */
   subscribe(signal: AbortSignal): Subscription<T> {
     const subscription = new Subscription<T>(this.queueCapacity, signal, this.#remove);
-    if (this.#closed) subscription.end(new HubClosedError());
     if (!subscription.ended) this.#subscriptions.add(subscription);
     return subscription;
   }
@@ -40,12 +38,4 @@ export class WatchHub<T> {
   readonly #remove = (subscription: Subscription<T>): void => {
     this.#subscriptions.delete(subscription);
   };
-
-  /** Ends every watcher with HubClosedError and refuses new ones. */
-  close(): void {
-    this.#closed = true;
-    for (const subscription of this.#subscriptions) {
-      subscription.end(new HubClosedError());
-    }
-  }
 }

@@ -3,7 +3,6 @@ import {ServerError, Status, type ServerMiddleware} from 'nice-grpc';
 import {
   BookExistsError,
   BookNotFoundError,
-  HubClosedError,
   InvalidArgumentError,
   WatcherOverflowError,
 } from '../domain/errors.js';
@@ -19,7 +18,6 @@ export function toServerError(error: unknown): unknown {
   if (error instanceof BookNotFoundError) return new ServerError(Status.NOT_FOUND, error.message);
   if (error instanceof BookExistsError) return new ServerError(Status.ALREADY_EXISTS, error.message);
   if (error instanceof WatcherOverflowError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
-  if (error instanceof HubClosedError) return new ServerError(Status.UNAVAILABLE, error.message);
   return undefined;
 }
 

@@ -1,10 +1,12 @@
 import {createServer} from 'nice-grpc';
+import {HealthDefinition, HealthServiceImpl, HealthState} from 'nice-grpc-server-health';
 import type {Catalogue} from '../domain/catalogue.js';
 import {BookServiceDefinition} from '../gen/books/books.js';
 import {createBookService} from './book-service.js';
 import {callLoggingMiddleware} from './call-logging.js';
 import {errorStatusMiddleware} from './error-status.js';
 import type {Logger} from './logger.js';
+import {createTerminator} from './terminator.js';
 
 export interface BooksServerOptions {
   readonly catalogue: Catalogue;
@@ -14,24 +16,41 @@ export interface BooksServerOptions {
 }
 
 export interface BooksServer {
-  /** Binds host:port (port 0 picks a free one) and returns the bound port. */
+  /**
+   * Binds host:port (port 0 picks a free one), reports SERVING through the
+   * standard health service, and returns the bound port.
+   */
   listen(host: string, port: number): Promise<number>;
   /**
-   * Stops accepting calls, ends open watches with UNAVAILABLE, lets in-flight
-   * unary calls finish, and cancels whatever is left after the timeout.
+   * Reports NOT_SERVING, ends open streams with UNAVAILABLE, stops accepting
+   * calls, lets in-flight unary calls finish, and cancels whatever is left
+   * after the timeout.
    */
   shutdown(): Promise<void>;
 }
 
 /** The server's wiring, unstarted, so tests run exactly what production runs. */
 export function createBooksServer({catalogue, logger, shutdownTimeoutMs}: BooksServerOptions): BooksServer {
-  const server = createServer().use(callLoggingMiddleware(logger)).use(errorStatusMiddleware(logger));
+  const terminator = createTerminator();
+  const health = HealthState();
+  // The overall server ('') is healthy by default; the service only once listening.
+  health.setStatus('unhealthy', BookServiceDefinition.fullName);
+  const server = createServer()
+    .use(callLoggingMiddleware(logger))
+    .use(errorStatusMiddleware(logger))
+    .use(terminator.middleware);
   server.add(BookServiceDefinition, createBookService(catalogue));
+  server.add(HealthDefinition, HealthServiceImpl(health));
   return {
-    listen: (host, port) => server.listen(`${host.includes(':') ? `[${host}]` : host}:${port}`),
+    async listen(host, port) {
+      const bound = await server.listen(`${host.includes(':') ? `[${host}]` : host}:${port}`);
+      health.setStatus('healthy', BookServiceDefinition.fullName);
+      return bound;
+    },
     async shutdown() {
-      // Watches never end on their own, and grpc-js waits for every open call.
-      catalogue.hub.close();
+      health.setStatus('unhealthy');
+      health.setStatus('unhealthy', BookServiceDefinition.fullName);
+      terminator.terminate();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), shutdownTimeoutMs);
