@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# The books gRPC server on the current Node LTS.
+#   docker build -t books .
+#   docker run --rm -p 50051:50051 books
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Shared base: pnpm 12 from the npm registry (not corepack).
+FROM ${NODE_IMAGE} AS pnpm
+RUN npm install -g pnpm@12 && pnpm --version
+WORKDIR /app
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+
+# Production dependencies only, for the runtime image.
+FROM pnpm AS prod-deps
+RUN --mount=type=cache,id=pnpm-store,target=/root/.cache/pnpm \
+    pnpm install --frozen-lockfile --prod
+
+# Every dependency, to compile the TypeScript.
+FROM pnpm AS build
+RUN --mount=type=cache,id=pnpm-store,target=/root/.cache/pnpm \
+    pnpm install --frozen-lockfile
+COPY tsconfig.json ./
+COPY src ./src
+RUN node_modules/.bin/tsc
+
+# Runtime: compiled JavaScript and production dependencies, as a non-root user.
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    BOOKS_HOST=0.0.0.0 \
+    BOOKS_PORT=50051
+WORKDIR /app
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json ./
+USER node
+EXPOSE 50051
+# The standard gRPC health check, through the image's own CLI.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["node", "dist/src/cli/main.js", "health", "--address", "127.0.0.1:50051", "--timeout", "3000"]
+# node is PID 1 and handles SIGTERM itself: NOT_SERVING, end watches, drain, exit 0.
+CMD ["node", "dist/src/server/main.js"]
