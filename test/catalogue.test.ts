@@ -3,7 +3,7 @@ import {describe, test} from 'node:test';
 import {MAX_TEXT_LENGTH, type Book} from '../src/domain/book.js';
 import {Catalogue} from '../src/domain/catalogue.js';
 import {BookExistsError, BookNotFoundError, InvalidArgumentError} from '../src/domain/errors.js';
-import {MemoryStore} from '../src/domain/memory-store.js';
+import {MemoryStore} from '../src/store/memory-store.js';
 import {WatchHub} from '../src/domain/watch-hub.js';
 
 function newCatalogue(seed: Book[] = []): Catalogue {

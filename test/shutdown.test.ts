@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 import {ClientError, Status} from 'nice-grpc';
 import type {Book} from '../src/domain/book.js';
-import {MemoryStore} from '../src/domain/memory-store.js';
+import {MemoryStore} from '../src/store/memory-store.js';
 import {createBooksClient} from '../src/client/client.js';
 import {startBooksServer} from './helpers/books-server.js';
 import {openWatcher} from './helpers/watcher.js';

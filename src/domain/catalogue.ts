@@ -1,8 +1,20 @@
 import {validateBook, validateBookId, type Book} from './book.js';
 import type {BookStore} from './book-store.js';
-import {BookNotFoundError} from './errors.js';
+import {BookNotFoundError, InvalidArgumentError} from './errors.js';
+import {decodePageToken, encodePageToken} from './page-token.js';
 import type {Subscription} from './subscription.js';
 import type {WatchHub} from './watch-hub.js';
+
+/** Page size when the client asks for none (AIP-158 lets the server choose). */
+export const DEFAULT_PAGE_SIZE = 100;
+/** Larger requested pages are cut to this, as AIP-158 prescribes. */
+export const MAX_PAGE_SIZE = 1000;
+
+export interface CataloguePage {
+  readonly books: Book[];
+  /** Empty when this is the last page. */
+  readonly nextPageToken: string;
+}
 
 /**
  * The book catalogue: validates requests, keeps books in a BookStore and
@@ -12,10 +24,24 @@ export class Catalogue {
   constructor(
     readonly store: BookStore,
     readonly hub: WatchHub<Book>,
-  ) {}
+  ) {
+    // Watchers hear of inserts from the store, once committed: with a shared
+    // database that includes inserts made by other server processes.
+    store.onInsert((book) => hub.publish(book));
+  }
 
   list(): Promise<Book[]> {
     return this.store.list();
+  }
+
+  async listPage(pageSize: number, pageToken: string): Promise<CataloguePage> {
+    if (!Number.isInteger(pageSize) || pageSize < 0) {
+      throw new InvalidArgumentError('page_size', `must not be negative, got ${pageSize}`);
+    }
+    const after = decodePageToken(pageToken);
+    const limit = pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
+    const page = await this.store.listPage(after, limit);
+    return {books: page.books, nextPageToken: page.next === undefined ? '' : encodePageToken(page.next)};
   }
 
   async get(id: number): Promise<Book> {
@@ -28,8 +54,6 @@ export class Catalogue {
   async insert(book: Book): Promise<void> {
     validateBook(book);
     await this.store.insert(book);
-    // Published only once stored: a watcher never sees a book that List lacks.
-    this.hub.publish(book);
   }
 
   async delete(id: number): Promise<void> {

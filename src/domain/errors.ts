@@ -32,3 +32,11 @@ export class WatcherOverflowError extends Error {
     super(`watcher fell more than ${capacity} books behind; watch again to resume`);
   }
 }
+
+/** The store cannot be reached now; the same call may succeed later. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(cause: unknown) {
+    super(`the book store is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, {cause});
+  }
+}

@@ -1,12 +1,15 @@
 import type {CallContext} from 'nice-grpc';
 import type {Catalogue} from '../domain/catalogue.js';
 import type {BookServiceImplementation} from '../gen/books/books.js';
+import {assertListFits} from './list-limit.js';
 
 /** books.BookService, method for method as in proto/books/books.proto. */
 export function createBookService(catalogue: Catalogue): BookServiceImplementation {
   return {
     async list() {
-      return {books: await catalogue.list()};
+      const books = await catalogue.list();
+      assertListFits(books);
+      return {books};
     },
 
     async insert({id, title, author}) {
@@ -30,6 +33,10 @@ export function createBookService(catalogue: Catalogue): BookServiceImplementati
       context.header.set('books-watch', 'registered');
       context.sendHeader();
       yield* books;
+    },
+
+    async listBooks({pageSize, pageToken}) {
+      return catalogue.listPage(pageSize, pageToken);
     },
   };
 }

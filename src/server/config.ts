@@ -1,8 +1,16 @@
 import {parseArgs} from 'node:util';
 import {isLogLevel, LOG_LEVELS, type LogLevel} from './logger.js';
 
+export const STORE_KINDS = ['sqlite', 'memory', 'postgres'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
 /** Everything the server can be told, from flags and environment variables. */
 export interface Config {
+  /** Where books are kept: PostgreSQL if a database URL is given, else a SQLite file. */
+  readonly store: StoreKind;
+  readonly sqlitePath: string;
+  readonly databaseUrl: string | undefined;
+  readonly databaseSchema: string;
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
@@ -19,6 +27,11 @@ export class ConfigError extends Error {
 export const CONFIG_USAGE = `Usage: books-server [options]
 
 Options (flag, then environment variable, then default):
+  --store <kind>              BOOKS_STORE              postgres with a database URL, else sqlite
+                                                       (sqlite, memory, postgres)
+  --db <file>                 BOOKS_DB                 ./data/books.db (SQLite file)
+  --database-url <url>        DATABASE_URL             none (PostgreSQL, e.g. postgres://user@host/db)
+  --database-schema <name>    BOOKS_DATABASE_SCHEMA    public (replicas sharing it see each other)
   --host <host>               BOOKS_HOST               0.0.0.0
   --port <port>               BOOKS_PORT, PORT         50051 (0 picks a free port)
   --log-level <level>         BOOKS_LOG_LEVEL          info (${LOG_LEVELS.join(', ')})
@@ -36,6 +49,10 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
     strict: true,
     allowPositionals: false,
     options: {
+      store: {type: 'string'},
+      db: {type: 'string'},
+      'database-url': {type: 'string'},
+      'database-schema': {type: 'string'},
       host: {type: 'string'},
       port: {type: 'string'},
       'log-level': {type: 'string'},
@@ -48,7 +65,23 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
   if (!isLogLevel(logLevel)) {
     throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const databaseUrl = values['database-url'] ?? env['DATABASE_URL'] ?? undefined;
+  const store = values.store ?? env['BOOKS_STORE'] ?? (databaseUrl === undefined ? 'sqlite' : 'postgres');
+  if (!isStoreKind(store)) {
+    throw new ConfigError(`store must be one of ${STORE_KINDS.join(', ')}, got "${store}"`);
+  }
+  if (store === 'postgres' && databaseUrl === undefined) {
+    throw new ConfigError('the postgres store needs --database-url or DATABASE_URL');
+  }
+  const databaseSchema = values['database-schema'] ?? env['BOOKS_DATABASE_SCHEMA'] ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,39}$/.test(databaseSchema)) {
+    throw new ConfigError(`database schema must be a lower-case SQL name, got "${databaseSchema}"`);
+  }
   return {
+    store,
+    sqlitePath: values.db ?? env['BOOKS_DB'] ?? 'data/books.db',
+    databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
+    databaseSchema,
     host: values.host ?? env['BOOKS_HOST'] ?? '0.0.0.0',
     port: integer('port', values.port ?? env['BOOKS_PORT'] ?? env['PORT'] ?? '50051', 0, 65_535),
     logLevel,
@@ -66,6 +99,25 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
     ),
     help: values.help ?? false,
   };
+}
+
+function isStoreKind(value: string): value is StoreKind {
+  return (STORE_KINDS as readonly string[]).includes(value);
+}
+
+/** The configuration as printed at start-up: the database URL without its password. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const described: Record<string, unknown> = {...config};
+  if (config.databaseUrl !== undefined) {
+    try {
+      const url = new URL(config.databaseUrl);
+      if (url.password !== '') url.password = '***';
+      described['databaseUrl'] = url.toString();
+    } catch {
+      described['databaseUrl'] = '(not a URL)';
+    }
+  }
+  return described;
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

@@ -4,6 +4,7 @@ import {
   BookExistsError,
   BookNotFoundError,
   InvalidArgumentError,
+  StoreUnavailableError,
   WatcherOverflowError,
 } from '../domain/errors.js';
 import type {Logger} from './logger.js';
@@ -17,6 +18,7 @@ export function toServerError(error: unknown): unknown {
   if (error instanceof InvalidArgumentError) return new ServerError(Status.INVALID_ARGUMENT, error.message);
   if (error instanceof BookNotFoundError) return new ServerError(Status.NOT_FOUND, error.message);
   if (error instanceof BookExistsError) return new ServerError(Status.ALREADY_EXISTS, error.message);
+  if (error instanceof StoreUnavailableError) return new ServerError(Status.UNAVAILABLE, error.message);
   if (error instanceof WatcherOverflowError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   return undefined;
 }

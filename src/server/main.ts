@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import {Catalogue} from '../domain/catalogue.js';
-import {MemoryStore} from '../domain/memory-store.js';
-import {SEED_BOOKS} from '../domain/seed-books.js';
-import {WatchHub} from '../domain/watch-hub.js';
 import type {Book} from '../domain/book.js';
-import {CONFIG_USAGE, loadConfig, type Config} from './config.js';
+import type {BookStore} from '../domain/book-store.js';
+import {Catalogue} from '../domain/catalogue.js';
+import {WatchHub} from '../domain/watch-hub.js';
+import {CONFIG_USAGE, describeConfig, loadConfig, type Config} from './config.js';
 import {createLogger} from './logger.js';
+import {openStore} from './open-store.js';
 import {createBooksServer} from './server.js';
 
 function readConfig(): Config {
@@ -24,9 +24,15 @@ function readConfig(): Config {
 
 const config = readConfig();
 const logger = createLogger(config.logLevel);
-logger.info('starting', {config});
+logger.info('starting', {config: describeConfig(config)});
 
-const store = new MemoryStore(SEED_BOOKS);
+let store: BookStore;
+try {
+  store = await openStore(config, logger);
+} catch (error: unknown) {
+  logger.error('cannot open the book store', {store: config.store, error: String(error)});
+  process.exit(1);
+}
 const catalogue = new Catalogue(store, new WatchHub<Book>(config.watchQueueSize));
 const server = createBooksServer({catalogue, logger, shutdownTimeoutMs: config.shutdownTimeoutMs});
 
@@ -51,5 +57,6 @@ try {
   logger.info('listening', {address: `${config.host}:${port}`});
 } catch (error: unknown) {
   logger.error('cannot listen', {host: config.host, port: config.port, error: String(error)});
+  await store.close();
   process.exit(1);
 }

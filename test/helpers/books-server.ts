@@ -2,7 +2,7 @@ import {createBooksClient, type BooksClient} from '../../src/client/client.js';
 import type {Book} from '../../src/domain/book.js';
 import type {BookStore} from '../../src/domain/book-store.js';
 import {Catalogue} from '../../src/domain/catalogue.js';
-import {MemoryStore} from '../../src/domain/memory-store.js';
+import {MemoryStore} from '../../src/store/memory-store.js';
 import {SEED_BOOKS} from '../../src/domain/seed-books.js';
 import {WatchHub} from '../../src/domain/watch-hub.js';
 import {createLogger} from '../../src/server/logger.js';

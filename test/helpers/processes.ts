@@ -20,9 +20,13 @@ export interface ServerProcess {
   readonly exited: Promise<Exit>;
 }
 
-/** Starts `books-server` as its own process and waits for its "listening" line. */
+/**
+ * Starts `books-server` as its own process and waits for its "listening"
+ * line. It keeps books in memory unless `args` choose a store.
+ */
 export async function startServerProcess(args: readonly string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...args], {
+  const store = args.some((arg) => ['--store', '--db', '--database-url'].includes(arg)) ? [] : ['--store', 'memory'];
+  const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = exitOf(child);

@@ -50,6 +50,25 @@ export interface BookIdRequest {
   id: number;
 }
 
+/** Asks for one page of the catalogue. */
+export interface ListBooksRequest {
+  /**
+   * Most books to return: 0 asks for the server's default (100), and more
+   * than 1000 is read as 1000. Negative is INVALID_ARGUMENT.
+   */
+  pageSize: number;
+  /** The next_page_token of the previous response; empty for the first page. */
+  pageToken: string;
+}
+
+/** One page of the catalogue. */
+export interface ListBooksResponse {
+  /** Up to page_size books, in insertion order. */
+  books: Book[];
+  /** Pass as page_token to read the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
 function createBaseEmpty(): Empty {
   return {};
 }
@@ -337,6 +356,188 @@ export const BookIdRequest: MessageFns<BookIdRequest> = {
   },
 };
 
+function createBaseListBooksRequest(): ListBooksRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListBooksRequest: MessageFns<ListBooksRequest> = {
+  encode(message: ListBooksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBooksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBooksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBooksRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListBooksRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListBooksRequest>): ListBooksRequest {
+    return ListBooksRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListBooksRequest>): ListBooksRequest {
+    const message = createBaseListBooksRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListBooksResponse(): ListBooksResponse {
+  return { books: [], nextPageToken: "" };
+}
+
+export const ListBooksResponse: MessageFns<ListBooksResponse> = {
+  encode(message: ListBooksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.books) {
+      Book.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBooksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBooksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.books.push(Book.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBooksResponse {
+    return {
+      books: globalThis.Array.isArray(object?.books) ? object.books.map((e: any) => Book.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListBooksResponse): unknown {
+    const obj: any = {};
+    if (message.books?.length) {
+      obj.books = message.books.map((e) => Book.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListBooksResponse>): ListBooksResponse {
+    return ListBooksResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListBooksResponse>): ListBooksResponse {
+    const message = createBaseListBooksResponse();
+    message.books = object.books?.map((e) => Book.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 /**
  * A catalogue of books, keyed by id, that can be watched for inserts.
  *
@@ -350,6 +551,8 @@ export const BookServiceDefinition = {
   methods: {
     /**
      * Returns every book in the catalogue, in insertion order, in one message.
+     * A message has a limit (4 MiB by default in gRPC clients, about 80,000
+     * books): past it, List fails with RESOURCE_EXHAUSTED; use ListBooks.
      *
      * The workshop's request and response types are shared between RPCs and
      * are not named after the method; changing them would break its clients.
@@ -435,12 +638,31 @@ export const BookServiceDefinition = {
       responseStream: true,
       options: {},
     },
+    /**
+     * Returns one page of the catalogue, in insertion order (AIP-158 paging).
+     * Unlike List, it works for a catalogue of any size: read pages until
+     * next_page_token is empty. Books inserted while paging appear on a later
+     * page; books deleted while paging may be missed, never repeated.
+     *
+     * Errors: INVALID_ARGUMENT if page_size is negative or page_token was not
+     * issued by this service.
+     */
+    listBooks: {
+      name: "ListBooks",
+      requestType: ListBooksRequest as typeof ListBooksRequest,
+      requestStream: false,
+      responseType: ListBooksResponse as typeof ListBooksResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
 export interface BookServiceImplementation<CallContextExt = {}> {
   /**
    * Returns every book in the catalogue, in insertion order, in one message.
+   * A message has a limit (4 MiB by default in gRPC clients, about 80,000
+   * books): past it, List fails with RESOURCE_EXHAUSTED; use ListBooks.
    *
    * The workshop's request and response types are shared between RPCs and
    * are not named after the method; changing them would break its clients.
@@ -491,11 +713,23 @@ export interface BookServiceImplementation<CallContextExt = {}> {
    * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   watch(request: Empty, context: CallContext & CallContextExt): ServerStreamingMethodResult<DeepPartial<Book>>;
+  /**
+   * Returns one page of the catalogue, in insertion order (AIP-158 paging).
+   * Unlike List, it works for a catalogue of any size: read pages until
+   * next_page_token is empty. Books inserted while paging appear on a later
+   * page; books deleted while paging may be missed, never repeated.
+   *
+   * Errors: INVALID_ARGUMENT if page_size is negative or page_token was not
+   * issued by this service.
+   */
+  listBooks(request: ListBooksRequest, context: CallContext & CallContextExt): Promise<DeepPartial<ListBooksResponse>>;
 }
 
 export interface BookServiceClient<CallOptionsExt = {}> {
   /**
    * Returns every book in the catalogue, in insertion order, in one message.
+   * A message has a limit (4 MiB by default in gRPC clients, about 80,000
+   * books): past it, List fails with RESOURCE_EXHAUSTED; use ListBooks.
    *
    * The workshop's request and response types are shared between RPCs and
    * are not named after the method; changing them would break its clients.
@@ -546,6 +780,16 @@ export interface BookServiceClient<CallOptionsExt = {}> {
    * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   watch(request: DeepPartial<Empty>, options?: CallOptions & CallOptionsExt): AsyncIterable<Book>;
+  /**
+   * Returns one page of the catalogue, in insertion order (AIP-158 paging).
+   * Unlike List, it works for a catalogue of any size: read pages until
+   * next_page_token is empty. Books inserted while paging appear on a later
+   * page; books deleted while paging may be missed, never repeated.
+   *
+   * Errors: INVALID_ARGUMENT if page_size is negative or page_token was not
+   * issued by this service.
+   */
+  listBooks(request: DeepPartial<ListBooksRequest>, options?: CallOptions & CallOptionsExt): Promise<ListBooksResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
