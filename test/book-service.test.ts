@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 import {ClientError, Status} from 'nice-grpc';
 import {MAX_TEXT_LENGTH} from '../src/domain/book.js';
+import {MemoryStore} from '../src/store/memory-store.js';
+import {SEED_BOOKS} from '../src/domain/seed-books.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
+import {STORES, type StoreLocation} from './helpers/stores.js';
 
 function rejectsWith(code: Status, detail: string | RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -13,12 +16,17 @@ function rejectsWith(code: Status, detail: string | RegExp): (error: unknown) =>
   };
 }
 
-describe('BookService over the wire', () => {
+for (const kind of STORES) describe(`BookService over the wire, ${kind.name} store`, {skip: kind.skip}, () => {
   let books: TestServer;
+  let location: StoreLocation;
   before(async () => {
-    books = await startBooksServer();
+    location = kind.create();
+    books = await startBooksServer({store: await location.open(SEED_BOOKS)});
   });
-  after(() => books.close());
+  after(async () => {
+    await books.close();
+    await location.dispose();
+  });
 
   test('List starts with the workshop book', async () => {
     assert.deepEqual(await books.client.list({}), {
@@ -85,11 +93,51 @@ describe('BookService over the wire', () => {
     assert.deepEqual(await books.client.get({id: 51}), book);
   });
 
+  test('ListBooks pages through the catalogue in order', async () => {
+    for (let id = 300; id < 325; id++) await books.client.insert({id, title: `T${id}`, author: 'Pager'});
+    const all = (await books.client.list({})).books.map((book) => book.id);
+    const paged: number[] = [];
+    let pageToken = '';
+    let pages = 0;
+    do {
+      const page = await books.client.listBooks({pageSize: 7, pageToken});
+      assert.ok(page.books.length <= 7);
+      paged.push(...page.books.map((book) => book.id));
+      pageToken = page.nextPageToken;
+      pages++;
+    } while (pageToken !== '' && pages < 1000);
+    assert.deepEqual(paged, all);
+    assert.equal(pages, Math.ceil(all.length / 7));
+  });
+
+  test('ListBooks rejects a negative page size and a forged token', async () => {
+    await assert.rejects(books.client.listBooks({pageSize: -1}), rejectsWith(Status.INVALID_ARGUMENT, /^page_size /));
+    await assert.rejects(
+      books.client.listBooks({pageToken: 'not-a-token'}),
+      rejectsWith(Status.INVALID_ARGUMENT, /^page_token /),
+    );
+  });
+
   test('each failed call is logged once with its method and code', async () => {
     await assert.rejects(books.client.get({id: 4242}));
-    const lines = books.logs.filter((line) => line['level'] === 'warn' && String(line['details']).includes('4242'));
+    const lines = books.logs.filter((line) => line['level'] === 'warn' && String(line['details']).includes('book 4242'));
     assert.equal(lines.length, 1);
     assert.equal(lines[0]?.['method'], '/books.BookService/Get');
     assert.equal(lines[0]?.['code'], 'NOT_FOUND');
+  });
+});
+
+describe('List and its message limit', () => {
+  test('a catalogue too large for one message is RESOURCE_EXHAUSTED naming ListBooks; paging still works', async () => {
+    const seed = Array.from({length: 17_000}, (_, i) => ({id: i + 1, title: 't'.repeat(250), author: 'Author'}));
+    const books = await startBooksServer({store: new MemoryStore(seed)});
+    try {
+      await assert.rejects(books.client.list({}), rejectsWith(Status.RESOURCE_EXHAUSTED, /ListBooks/));
+      const page = await books.client.listBooks({pageSize: 5000});
+      assert.equal(page.books.length, 1000);
+      assert.notEqual(page.nextPageToken, '');
+    } finally {
+      await books.close();
+    }
   });
 });

@@ -18,7 +18,7 @@ export interface TestServer {
   readonly logs: Record<string, unknown>[];
   /** Another connection to the same server. */
   connect(): {client: BooksClient; close(): void};
-  /** Shuts the server down and closes every client it handed out. */
+  /** Shuts the server down, closes every client it handed out, and closes the store. */
   close(): Promise<void>;
 }
 
@@ -58,6 +58,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
       closed = true;
       for (const connection of connections) connection.close();
       await server.shutdown();
+      await catalogue.store.close();
     },
   };
 }

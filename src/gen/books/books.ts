@@ -641,8 +641,8 @@ export const BookServiceDefinition = {
     /**
      * Returns one page of the catalogue, in insertion order (AIP-158 paging).
      * Unlike List, it works for a catalogue of any size: read pages until
-     * next_page_token is empty. Books inserted while paging appear on a later
-     * page; books deleted while paging may be missed, never repeated.
+     * next_page_token is empty. No book appears twice; books inserted or
+     * deleted while paging may or may not appear.
      *
      * Errors: INVALID_ARGUMENT if page_size is negative or page_token was not
      * issued by this service.
@@ -716,8 +716,8 @@ export interface BookServiceImplementation<CallContextExt = {}> {
   /**
    * Returns one page of the catalogue, in insertion order (AIP-158 paging).
    * Unlike List, it works for a catalogue of any size: read pages until
-   * next_page_token is empty. Books inserted while paging appear on a later
-   * page; books deleted while paging may be missed, never repeated.
+   * next_page_token is empty. No book appears twice; books inserted or
+   * deleted while paging may or may not appear.
    *
    * Errors: INVALID_ARGUMENT if page_size is negative or page_token was not
    * issued by this service.
@@ -783,8 +783,8 @@ export interface BookServiceClient<CallOptionsExt = {}> {
   /**
    * Returns one page of the catalogue, in insertion order (AIP-158 paging).
    * Unlike List, it works for a catalogue of any size: read pages until
-   * next_page_token is empty. Books inserted while paging appear on a later
-   * page; books deleted while paging may be missed, never repeated.
+   * next_page_token is empty. No book appears twice; books inserted or
+   * deleted while paging may or may not appear.
    *
    * Errors: INVALID_ARGUMENT if page_size is negative or page_token was not
    * issued by this service.

@@ -1,0 +1,87 @@
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import pg from 'pg';
+import type {Book} from '../../src/domain/book.js';
+import type {BookStore} from '../../src/domain/book-store.js';
+import {MemoryStore} from '../../src/store/memory-store.js';
+import {PostgresStore} from '../../src/store/postgres-store.js';
+import {SqliteStore} from '../../src/store/sqlite-store.js';
+
+/** PostgreSQL for tests: CI sets it to the local server's `test` database. */
+export const TEST_DATABASE_URL = process.env['BOOKS_TEST_DATABASE_URL'] || undefined;
+
+/**
+ * Why PostgreSQL tests cannot run, or undefined when they can. In CI a
+ * missing database is a failure, not a skip.
+ */
+export function postgresSkipReason(): string | undefined {
+  if (TEST_DATABASE_URL !== undefined) return undefined;
+  const reason = 'BOOKS_TEST_DATABASE_URL is not set: PostgreSQL tests skipped';
+  if (process.env['CI'] === 'true') throw new Error(`${reason}, and CI must run them`);
+  process.stderr.write(`\n*** ${reason} ***\n\n`);
+  return reason;
+}
+
+let schemas = 0;
+/** A schema of its own for each test, so that test files can run side by side. */
+export function uniqueSchema(): string {
+  return `books_test_${process.pid}_${++schemas}_${Date.now() % 100_000}`;
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({connectionString: TEST_DATABASE_URL});
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A kind of store, opened afresh (and reopened on the same data) by the tests. */
+export interface StoreUnderTest {
+  readonly name: string;
+  /** Set when this kind cannot run here; the tests are skipped with this reason. */
+  readonly skip: string | undefined;
+  /** A new, empty place for data; `open` it as often as needed, then `dispose`. */
+  create(): StoreLocation;
+}
+
+export interface StoreLocation {
+  open(seed?: readonly Book[]): Promise<BookStore>;
+  dispose(): Promise<void>;
+}
+
+export const STORES: readonly StoreUnderTest[] = [
+  {
+    name: 'memory',
+    skip: undefined,
+    create() {
+      // Memory has no data to reopen: each open starts afresh.
+      return {open: async (seed) => new MemoryStore(seed), dispose: async () => {}};
+    },
+  },
+  {
+    name: 'sqlite',
+    skip: undefined,
+    create() {
+      const dir = mkdtempSync(join(tmpdir(), 'books-test-'));
+      return {
+        open: async (seed) => new SqliteStore(join(dir, 'books.db'), seed),
+        dispose: async () => rmSync(dir, {recursive: true, force: true}),
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    skip: postgresSkipReason(),
+    create() {
+      const schema = uniqueSchema();
+      return {
+        open: (seed) => PostgresStore.open({connectionString: TEST_DATABASE_URL ?? '', schema}, seed),
+        dispose: () => dropSchema(schema),
+      };
+    },
+  },
+];

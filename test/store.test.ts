@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import {describe, test} from 'node:test';
+import type {Book} from '../src/domain/book.js';
+import type {BookStore} from '../src/domain/book-store.js';
+import {BookExistsError} from '../src/domain/errors.js';
+import {STORES} from './helpers/stores.js';
+import {eventually} from './helpers/eventually.js';
+
+const book = (id: number): Book => ({id, title: `Title ${id}`, author: `Author ${id}`});
+
+async function readAllPages(store: BookStore, limit: number): Promise<number[][]> {
+  const pages: number[][] = [];
+  let after: number | undefined = 0;
+  while (after !== undefined) {
+    const page = await store.listPage(after, limit);
+    pages.push(page.books.map((b) => b.id));
+    after = page.next;
+  }
+  return pages;
+}
+
+for (const kind of STORES) {
+  describe(`${kind.name} store`, {skip: kind.skip}, () => {
+    const withStore = (name: string, body: (store: BookStore) => Promise<void>, seed: Book[] = []) =>
+      test(name, async () => {
+        const location = kind.create();
+        const store = await location.open(seed);
+        try {
+          await body(store);
+        } finally {
+          await store.close();
+          await location.dispose();
+        }
+      });
+
+    withStore('a new store holds its seed', async (store) => {
+      assert.deepEqual(await store.list(), [book(123)]);
+    }, [book(123)]);
+
+    withStore('insert, get, delete; ids are unique', async (store) => {
+      await store.insert(book(1));
+      assert.deepEqual(await store.get(1), book(1));
+      await assert.rejects(store.insert({...book(1), title: 'Other'}), BookExistsError);
+      assert.equal(await store.delete(1), true);
+      assert.equal(await store.delete(1), false);
+      assert.equal(await store.get(1), undefined);
+    });
+
+    withStore('lists in insertion order; a re-inserted id goes last', async (store) => {
+      for (const id of [5, 3, 9]) await store.insert(book(id));
+      await store.delete(5);
+      await store.insert(book(5));
+      assert.deepEqual(
+        (await store.list()).map((b) => b.id),
+        [3, 9, 5],
+      );
+    });
+
+    withStore('pages through every book once, in order, with no empty last page', async (store) => {
+      for (let id = 1; id <= 25; id++) await store.insert(book(id));
+      const pages = await readAllPages(store, 10);
+      assert.deepEqual(
+        pages.map((page) => page.length),
+        [10, 10, 5],
+      );
+      assert.deepEqual(pages.flat(), Array.from({length: 25}, (_, i) => i + 1));
+      assert.deepEqual(await readAllPages(store, 25), [pages.flat()]);
+    });
+
+    withStore('deletes between pages never repeat a book', async (store) => {
+      for (let id = 1; id <= 6; id++) await store.insert(book(id));
+      const first = await store.listPage(0, 3);
+      await store.delete(3);
+      await store.delete(4);
+      const second = await store.listPage(first.next ?? -1, 3);
+      assert.deepEqual(first.books.map((b) => b.id), [1, 2, 3]);
+      assert.deepEqual(second.books.map((b) => b.id), [5, 6]);
+      assert.equal(second.next, undefined);
+    });
+
+    withStore('tells listeners of each stored insert, in order, and not of rejected ones', async (store) => {
+      const heard: number[] = [];
+      store.onInsert((inserted) => heard.push(inserted.id));
+      await store.insert(book(1));
+      await assert.rejects(store.insert(book(1)), BookExistsError);
+      await store.insert(book(2));
+      await eventually('both inserts are heard', () => heard.length >= 2);
+      assert.deepEqual(heard, [1, 2]);
+    });
+
+    withStore('keeps text exactly, including non-ASCII characters', async (store) => {
+      const unusual = {id: 77, title: 'Les Misérables 📚 — «tome 1»', author: "O'Brien \"Quote\" 李白"};
+      await store.insert(unusual);
+      assert.deepEqual(await store.get(77), unusual);
+    });
+
+    if (kind.name !== 'memory') {
+      test('data survives reopening, and the seed is only added to a new store', async () => {
+        const location = kind.create();
+        try {
+          const first = await location.open([book(123)]);
+          await first.insert(book(1));
+          await first.delete(123);
+          await first.close();
+          const second = await location.open([book(123)]);
+          assert.deepEqual(await second.list(), [book(1)]);
+          await second.close();
+        } finally {
+          await location.dispose();
+        }
+      });
+    }
+  });
+}
