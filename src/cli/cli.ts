@@ -9,11 +9,29 @@ import {
   type BooksConnection,
 } from '../client/client.js';
 import {MAX_BOOK_ID} from '../domain/book.js';
-import {formatBook, formatBookList, formatCallError, formatEmpty, formatWatchedBook} from './print.js';
+import {existsSync} from 'node:fs';
+import {bookPages} from '../client/book-pages.js';
+import type {Book} from '../gen/books/books.js';
+import {readBookRecords} from './book-records.js';
+import {importBooks} from './import-books.js';
+import {
+  formatBook,
+  formatBookList,
+  formatBookListEnd,
+  formatBookListItem,
+  formatBookListStart,
+  formatCallError,
+  formatEmpty,
+  formatJsonLine,
+  formatWatchedBook,
+} from './print.js';
 
 /** Where the CLI writes, and what stops a running watch: the process, or a test. */
 export interface CliIo {
-  readonly stdout: (text: string) => void;
+  /** Resolves once the text may be followed by more without growing a buffer. */
+  readonly stdout: (text: string) => void | Promise<void>;
+  /** Progress is drawn on stderr only when a person is watching it. */
+  readonly stderrIsTerminal: boolean;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Aborted on Ctrl-C or SIGTERM: ends `watch` with exit status 0. */
@@ -29,6 +47,7 @@ interface GlobalOptions {
   readonly json: boolean;
   readonly timeout: number;
   readonly service: string | undefined;
+  readonly concurrency: unknown;
 }
 
 class UsageError extends Error {}
@@ -55,11 +74,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--json', 'print JSON only: one object per line')
     .option('--timeout <ms>', `deadline of each call in milliseconds (default ${DEFAULT_TIMEOUT_MS})`);
   program.command('list', 'List all books').action(
-    run((options) =>
-      call(io, options, 'list', async (client) => {
-        io.stdout(formatBookList(await client.list({}), options.json));
-      }),
-    ),
+    run((options) => call(io, options, 'list', (client) => list(client, io, options))),
   );
   program.command('insert <id> <title> <author>', 'Insert a book').action(
     run((options, id, title, author) => {
@@ -90,6 +105,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .command('watch', 'Watch for inserted books until Ctrl-C')
     .action(run((options) => call(io, options, 'watch', (client) => watch(client, io, options))));
+  program.command('export', 'Write every book as JSON Lines (one object per line)').action(
+    run((options) =>
+      call(io, options, 'export', async (client) => {
+        for await (const page of bookPages(client)) {
+          for (const book of page) await io.stdout(formatJsonLine(book));
+        }
+      }),
+    ),
+  );
+  program
+    .command('import <file>', 'Insert the books of a CSV file (header: id,title,author) or a JSON Lines file')
+    .option('--concurrency <n>', 'inserts in flight at once (default 32)')
+    .action(
+      run((options, file) => {
+        const concurrency = positiveInteger('--concurrency', options.concurrency ?? 32);
+        return call(io, options, `import ${file}`, (client) => runImport(client, io, options, file ?? '', concurrency));
+      }),
+    );
   program
     .command('health', 'Exit 0 if the server reports SERVING (for container health checks)')
     .option('--service <name>', 'check one service, e.g. books.BookService (default: the whole server)')
@@ -135,11 +168,69 @@ async function call(
     await body(connection.client, connection);
     return EXIT_OK;
   } catch (error: unknown) {
+    if (error instanceof UsageError) throw error;
     io.stderr(formatCallError(what, options.address, error));
     return EXIT_CALL_FAILED;
   } finally {
     connection.close();
   }
+}
+
+async function list(client: BooksClient, io: CliIo, options: GlobalOptions): Promise<void> {
+  const pages = bookPages(client)[Symbol.asyncIterator]();
+  const first = await pages.next();
+  const second = await pages.next();
+  if (second.done) {
+    // The whole catalogue in one page: exactly the workshop client's output.
+    await io.stdout(formatBookList({books: first.done ? [] : first.value}, options.json));
+    return;
+  }
+  // More than a page: print as pages arrive, so memory stays bounded.
+  await io.stdout(formatBookListStart(options.json));
+  let count = 0;
+  const print = async (page: Book[]): Promise<void> => {
+    for (const book of page) await io.stdout(formatBookListItem(book, count++, options.json));
+  };
+  await print(first.done ? [] : first.value);
+  await print(second.value);
+  for (let next = await pages.next(); !next.done; next = await pages.next()) await print(next.value);
+  await io.stdout(formatBookListEnd(count, options.json));
+}
+
+async function runImport(
+  client: BooksClient,
+  io: CliIo,
+  options: GlobalOptions,
+  file: string,
+  concurrency: number,
+): Promise<void> {
+  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  let lastDrawn = 0;
+  const summary = await importBooks(client, readBookRecords(file), {
+    concurrency,
+    onProgress: io.stderrIsTerminal
+      ? ({inserted, alreadyExisted, invalid}) => {
+          if (performance.now() - lastDrawn < 200) return;
+          lastDrawn = performance.now();
+          io.stderr(`\r${inserted} inserted, ${alreadyExisted} already existed, ${invalid} invalid`);
+        }
+      : undefined,
+  });
+  if (io.stderrIsTerminal) io.stderr('\r\x1b[K');
+  const rate = Math.round((summary.inserted + summary.alreadyExisted) / Math.max(summary.seconds, 0.001));
+  if (options.json) {
+    await io.stdout(`${JSON.stringify({...summary, booksPerSecond: rate})}\n`);
+  } else {
+    await io.stdout(
+      `Imported ${file}: ${summary.inserted} inserted, ${summary.alreadyExisted} already existed, ` +
+        `${summary.invalid} invalid, in ${summary.seconds.toFixed(1)} s (${rate} books/s)\n`,
+    );
+    for (const {line, reason} of summary.invalidLines) await io.stdout(`  line ${line}: ${reason}\n`);
+    if (summary.invalid > summary.invalidLines.length) {
+      await io.stdout(`  ... and ${summary.invalid - summary.invalidLines.length} more invalid lines\n`);
+    }
+  }
+  if (summary.invalid > 0) throw new Error(`${summary.invalid} invalid line(s) not imported`);
 }
 
 async function watch(client: BooksClient, io: CliIo, options: GlobalOptions): Promise<void> {
@@ -177,10 +268,15 @@ function readGlobalOptions(raw: unknown, env: CliIo['env']): GlobalOptions {
   const options = (raw ?? {}) as Record<string, unknown>;
   const address = options['address'] ?? env['BOOKS_ADDRESS'] ?? DEFAULT_ADDRESS;
   if (typeof address !== 'string' || address === '') throw new UsageError('--address needs host:port');
-  const timeout = Number(options['timeout'] ?? DEFAULT_TIMEOUT_MS);
-  if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout needs a positive number of milliseconds');
+  const timeout = positiveInteger('--timeout', options['timeout'] ?? DEFAULT_TIMEOUT_MS);
   const service = options['service'] === undefined ? undefined : String(options['service']);
-  return {address, json: options['json'] === true, timeout, service};
+  return {address, json: options['json'] === true, timeout, service, concurrency: options['concurrency']};
+}
+
+function positiveInteger(flag: string, value: unknown): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${flag} needs a positive integer`);
+  return number;
 }
 
 function parseId(text: string | undefined): number {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import {once} from 'node:events';
 import {runCli} from './cli.js';
 
 const interrupted = new AbortController();
@@ -11,7 +12,9 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 process.exitCode = await runCli(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
+  // Wait for a full pipe to drain, so that a long listing never piles up in memory.
+  stdout: (text) => (process.stdout.write(text) ? undefined : once(process.stdout, 'drain').then(() => {})),
+  stderrIsTerminal: process.stderr.isTTY === true,
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   signal: interrupted.signal,

@@ -12,6 +12,29 @@ export function formatBookList(list: BookList, json: boolean): string {
   return `Server sent ${list.books.length} book(s).\n${pretty(body)}`;
 }
 
+// A catalogue too large for one page is printed as it arrives, in the same
+// JSON shape, with the count after it (it is not known before the end).
+
+export function formatBookListStart(json: boolean): string {
+  return json ? '{"books":[' : '{\n  "books": [\n';
+}
+
+export function formatBookListItem(book: Book, index: number, json: boolean): string {
+  const body = Book.toJSON(book);
+  if (json) return `${index === 0 ? '' : ','}${JSON.stringify(body)}`;
+  const indented = JSON.stringify(body, null, 2).replace(/^/gm, '    ');
+  return `${index === 0 ? '' : ',\n'}${indented}`;
+}
+
+export function formatBookListEnd(count: number, json: boolean): string {
+  return json ? ']}\n' : `\n  ]\n}\nServer sent ${count} book(s).\n`;
+}
+
+/** One JSON object per line: the export format, which `import` reads back. */
+export function formatJsonLine(book: Book): string {
+  return `${JSON.stringify(Book.toJSON(book))}\n`;
+}
+
 export function formatBook(book: Book, json: boolean): string {
   return formatResponse(Book.toJSON(book), json);
 }

@@ -26,8 +26,14 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export function createBooksClient(address: string, options: BooksClientOptions = {}): BooksConnection {
   const channel: Channel = createChannel(address);
   const unary = {deadline: options.timeoutMs ?? DEFAULT_TIMEOUT_MS};
+  // Every method that is not a stream gets the deadline, including any added to the contract later.
+  const unaryDefaults = Object.fromEntries(
+    Object.entries(BookServiceDefinition.methods)
+      .filter(([, method]) => !method.responseStream)
+      .map(([name]) => [name, unary]),
+  );
   const factory = createClientFactory().use(deadlineMiddleware);
-  const client = factory.create(BookServiceDefinition, channel, {list: unary, insert: unary, get: unary, delete: unary});
+  const client = factory.create(BookServiceDefinition, channel, unaryDefaults);
   const health = factory.create(HealthDefinition, channel, {check: unary});
   return {client, health, close: () => channel.close()};
 }
