@@ -5,11 +5,17 @@
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Shared base: pnpm 12 from the npm registry (not corepack).
+# Shared base: pnpm 12 from the npm registry (not corepack), and the tools
+# node-gyp needs to compile better-sqlite3 when no prebuilt binary is at hand.
 FROM ${NODE_IMAGE} AS pnpm
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
 RUN npm install -g pnpm@12 && pnpm --version
 WORKDIR /app
-COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# .pnpmfile.cjs points node-gyp at the image's Node headers (better-sqlite3
+# is compiled when no prebuilt binary can be downloaded).
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs ./
 
 # Production dependencies only, for the runtime image.
 FROM pnpm AS prod-deps
@@ -28,8 +34,11 @@ RUN node_modules/.bin/tsc
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     BOOKS_HOST=0.0.0.0 \
-    BOOKS_PORT=50051
+    BOOKS_PORT=50051 \
+    BOOKS_DB=/app/data/books.db
 WORKDIR /app
+# The SQLite file lives here: mount a volume on it to keep books across containers.
+RUN mkdir -p /app/data && chown node:node /app/data
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
