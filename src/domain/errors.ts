@@ -33,6 +33,14 @@ export class WatcherOverflowError extends Error {
   }
 }
 
+/** The server already has as many watchers as it allows. */
+export class WatcherLimitError extends Error {
+  override readonly name = 'WatcherLimitError';
+  constructor(readonly limit: number) {
+    super(`the server allows at most ${limit} open watches; try again later`);
+  }
+}
+
 /** The store cannot be reached now; the same call may succeed later. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';

@@ -1,4 +1,4 @@
-import {WatcherOverflowError} from './errors.js';
+import {WatcherLimitError, WatcherOverflowError} from './errors.js';
 import {Subscription} from './subscription.js';
 
 /**
@@ -8,8 +8,14 @@ import {Subscription} from './subscription.js';
 export class WatchHub<T> {
   readonly #subscriptions = new Set<Subscription<T>>();
 
-  /** @param queueCapacity items one watcher may fall behind before it is ended */
-  constructor(readonly queueCapacity: number) {}
+  /**
+   * @param queueCapacity items one watcher may fall behind before it is ended
+   * @param maxWatchers watchers allowed at once
+   */
+  constructor(
+    readonly queueCapacity: number,
+    readonly maxWatchers: number = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Open subscriptions: back to 0 once every watcher has gone. */
   get watcherCount(): number {
@@ -19,8 +25,10 @@ export class WatchHub<T> {
   /**
    * Registers a watcher at once: every item published after this call returns
    * is delivered to it. Aborting `signal` ends it and frees its queue.
+   * Throws WatcherLimitError when `maxWatchers` are already open.
    */
   subscribe(signal: AbortSignal): Subscription<T> {
+    if (this.#subscriptions.size >= this.maxWatchers) throw new WatcherLimitError(this.maxWatchers);
     const subscription = new Subscription<T>(this.queueCapacity, signal, this.#remove);
     if (!subscription.ended) this.#subscriptions.add(subscription);
     return subscription;

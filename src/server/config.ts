@@ -18,6 +18,12 @@ export interface Config {
   readonly watchQueueSize: number;
   /** How long shutdown waits for in-flight calls before cancelling them. */
   readonly shutdownTimeoutMs: number;
+  /** Open watches allowed at once; one more is RESOURCE_EXHAUSTED. */
+  readonly maxWatchers: number;
+  /** Largest request message accepted; larger is RESOURCE_EXHAUSTED. */
+  readonly maxRequestBytes: number;
+  /** Interval of keepalive pings on idle connections; a peer silent for this plus 10 s is dropped. */
+  readonly keepaliveMs: number;
 }
 
 export class ConfigError extends Error {
@@ -37,6 +43,10 @@ Options (flag, then environment variable, then default):
   --log-level <level>         BOOKS_LOG_LEVEL          info (${LOG_LEVELS.join(', ')})
   --watch-queue-size <n>      BOOKS_WATCH_QUEUE_SIZE   1024 books per watcher
   --shutdown-timeout-ms <ms>  BOOKS_SHUTDOWN_TIMEOUT_MS 5000
+  --max-watchers <n>          BOOKS_MAX_WATCHERS       20000 open watches
+  --max-request-bytes <n>     BOOKS_MAX_REQUEST_BYTES  16384 (a book is at most about 2 KiB)
+  --keepalive-ms <ms>         BOOKS_KEEPALIVE_MS       30000 (a vanished client is dropped
+                                                       within this plus 10 s)
   -h, --help                  print this help
 `;
 
@@ -58,6 +68,9 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       'log-level': {type: 'string'},
       'watch-queue-size': {type: 'string'},
       'shutdown-timeout-ms': {type: 'string'},
+      'max-watchers': {type: 'string'},
+      'max-request-bytes': {type: 'string'},
+      'keepalive-ms': {type: 'string'},
       help: {type: 'boolean', short: 'h'},
     },
   });
@@ -97,6 +110,14 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       0,
       600_000,
     ),
+    maxWatchers: integer('max watchers', values['max-watchers'] ?? env['BOOKS_MAX_WATCHERS'] ?? '20000', 1, 10_000_000),
+    maxRequestBytes: integer(
+      'max request bytes',
+      values['max-request-bytes'] ?? env['BOOKS_MAX_REQUEST_BYTES'] ?? '16384',
+      1024,
+      64 * 1024 * 1024,
+    ),
+    keepaliveMs: integer('keepalive', values['keepalive-ms'] ?? env['BOOKS_KEEPALIVE_MS'] ?? '30000', 1000, 86_400_000),
     help: values.help ?? false,
   };
 }

@@ -5,6 +5,7 @@ import {
   BookNotFoundError,
   InvalidArgumentError,
   StoreUnavailableError,
+  WatcherLimitError,
   WatcherOverflowError,
 } from '../domain/errors.js';
 import type {Logger} from './logger.js';
@@ -19,6 +20,7 @@ export function toServerError(error: unknown): unknown {
   if (error instanceof BookNotFoundError) return new ServerError(Status.NOT_FOUND, error.message);
   if (error instanceof BookExistsError) return new ServerError(Status.ALREADY_EXISTS, error.message);
   if (error instanceof StoreUnavailableError) return new ServerError(Status.UNAVAILABLE, error.message);
+  if (error instanceof WatcherLimitError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof WatcherOverflowError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   return undefined;
 }

@@ -33,8 +33,14 @@ try {
   logger.error('cannot open the book store', {store: config.store, error: String(error)});
   process.exit(1);
 }
-const catalogue = new Catalogue(store, new WatchHub<Book>(config.watchQueueSize));
-const server = createBooksServer({catalogue, logger, shutdownTimeoutMs: config.shutdownTimeoutMs});
+const catalogue = new Catalogue(store, new WatchHub<Book>(config.watchQueueSize, config.maxWatchers));
+const server = createBooksServer({
+  catalogue,
+  logger,
+  shutdownTimeoutMs: config.shutdownTimeoutMs,
+  maxRequestBytes: config.maxRequestBytes,
+  keepaliveMs: config.keepaliveMs,
+});
 
 let stopping = false;
 async function stop(signal: NodeJS.Signals): Promise<void> {

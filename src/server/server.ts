@@ -13,6 +13,10 @@ export interface BooksServerOptions {
   readonly logger: Logger;
   /** How long shutdown waits for in-flight calls before cancelling them. */
   readonly shutdownTimeoutMs: number;
+  /** Largest request message accepted (default 16 KiB). */
+  readonly maxRequestBytes?: number;
+  /** Keepalive ping interval (default 30 s); an unanswered ping drops the connection after 10 s. */
+  readonly keepaliveMs?: number;
 }
 
 export interface BooksServer {
@@ -30,12 +34,25 @@ export interface BooksServer {
 }
 
 /** The server's wiring, unstarted, so tests run exactly what production runs. */
-export function createBooksServer({catalogue, logger, shutdownTimeoutMs}: BooksServerOptions): BooksServer {
+export function createBooksServer({
+  catalogue,
+  logger,
+  shutdownTimeoutMs,
+  maxRequestBytes = 16 * 1024,
+  keepaliveMs = 30_000,
+}: BooksServerOptions): BooksServer {
   const terminator = createTerminator();
   const health = HealthState();
   // The overall server ('') is healthy by default; the service only once listening.
   health.setStatus('unhealthy', BookServiceDefinition.fullName);
-  const server = createServer()
+  const server = createServer({
+    // A book is at most about 2 KiB: a larger request is refused before it is decoded.
+    'grpc.max_receive_message_length': maxRequestBytes,
+    // Pings find clients that vanished without closing (a pulled cable, a
+    // half-open TCP connection), so their watches are freed.
+    'grpc.keepalive_time_ms': keepaliveMs,
+    'grpc.keepalive_timeout_ms': Math.min(10_000, keepaliveMs),
+  })
     .use(callLoggingMiddleware(logger))
     .use(errorStatusMiddleware(logger))
     .use(terminator.middleware);

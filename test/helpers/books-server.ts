@@ -26,15 +26,24 @@ export interface TestServerOptions {
   readonly store?: BookStore;
   readonly watchQueueSize?: number;
   readonly shutdownTimeoutMs?: number;
+  readonly maxWatchers?: number;
+  readonly maxRequestBytes?: number;
+  readonly keepaliveMs?: number;
 }
 
 /** The production server wiring on 127.0.0.1 and a free port, with a real client. */
 export async function startBooksServer(options: TestServerOptions = {}): Promise<TestServer> {
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const hub = new WatchHub<Book>(options.watchQueueSize ?? 1024);
+  const hub = new WatchHub<Book>(options.watchQueueSize ?? 1024, options.maxWatchers);
   const catalogue = new Catalogue(options.store ?? new MemoryStore(SEED_BOOKS), hub);
-  const server = createBooksServer({catalogue, logger, shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000});
+  const server = createBooksServer({
+    catalogue,
+    logger,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
+    maxRequestBytes: options.maxRequestBytes,
+    keepaliveMs: options.keepaliveMs,
+  });
   const port = await server.listen('127.0.0.1', 0);
   const address = `127.0.0.1:${port}`;
   const connections: {close(): void}[] = [];

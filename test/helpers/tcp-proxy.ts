@@ -6,6 +6,11 @@ export interface TcpProxy {
   readonly port: number;
   /** Drops every open connection and refuses new ones. */
   cut(): Promise<void>;
+  /**
+   * Stops passing bytes either way but keeps every connection open: a peer
+   * that vanished without closing (a pulled cable, a half-open connection).
+   */
+  freeze(): void;
   /** Accepts connections again, on the same port. */
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -13,6 +18,7 @@ export interface TcpProxy {
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  let frozen = false;
   let port = 0;
   let server: Server | undefined;
   const listen = async (): Promise<void> => {
@@ -26,7 +32,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      // Bytes pass by hand rather than by pipe(), so that freeze() can drop them.
+      client.on('data', (chunk: Buffer) => frozen || upstream.write(chunk));
+      upstream.on('data', (chunk: Buffer) => frozen || client.write(chunk));
     });
     server.listen(port, '127.0.0.1');
     await once(server, 'listening');
@@ -44,6 +52,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return port;
     },
     cut: stop,
+    freeze: () => {
+      frozen = true;
+    },
     restore: listen,
     close: stop,
   };

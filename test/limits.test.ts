@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import {describe, test} from 'node:test';
+import {ClientError, Status} from 'nice-grpc';
+import {createBooksClient} from '../src/client/client.js';
+import {startBooksServer} from './helpers/books-server.js';
+import {eventually} from './helpers/eventually.js';
+import {startTcpProxy} from './helpers/tcp-proxy.js';
+import {openWatcher} from './helpers/watcher.js';
+
+function hasCode(code: Status): (error: unknown) => boolean {
+  return (error) => error instanceof ClientError && error.code === code;
+}
+
+describe('limits', () => {
+  test('a request over the size limit is RESOURCE_EXHAUSTED, and the server goes on', async () => {
+    const books = await startBooksServer({maxRequestBytes: 16 * 1024});
+    try {
+      await assert.rejects(
+        books.client.insert({id: 1, title: 'x'.repeat(20_000), author: 'Big'}),
+        hasCode(Status.RESOURCE_EXHAUSTED),
+      );
+      // Under the size limit but over the length rule: the domain's answer.
+      await assert.rejects(
+        books.client.insert({id: 1, title: 'x'.repeat(10_000), author: 'Big'}),
+        hasCode(Status.INVALID_ARGUMENT),
+      );
+      assert.equal((await books.client.list({})).books.length, 1);
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('watches over the cap are RESOURCE_EXHAUSTED; a freed place can be taken again', async () => {
+    const books = await startBooksServer({maxWatchers: 3});
+    try {
+      const watchers = [openWatcher(books.client), openWatcher(books.client), openWatcher(books.client)];
+      await Promise.all(watchers.map((watcher) => watcher.ready));
+      const refused = openWatcher(books.client);
+      const error = await refused.ended;
+      assert.ok(hasCode(Status.RESOURCE_EXHAUSTED)(error), String(error));
+      assert.match((error as ClientError).details, /at most 3 open watches/);
+      watchers[0]!.cancel();
+      await eventually('a place is free', () => books.hub.watcherCount === 2);
+      const again = openWatcher(books.client);
+      await again.ready;
+      assert.equal(books.hub.watcherCount, 3);
+      for (const watcher of [...watchers, again]) watcher.cancel();
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('keepalive frees the watch of a client whose connection went silent', async () => {
+    const books = await startBooksServer({keepaliveMs: 1000});
+    const [host, port] = books.address.split(':') as [string, string];
+    const proxy = await startTcpProxy(host, Number(port));
+    const {client, close} = createBooksClient(`127.0.0.1:${proxy.port}`);
+    try {
+      const watcher = openWatcher(client);
+      await watcher.ready;
+      assert.equal(books.hub.watcherCount, 1);
+      const silentSince = performance.now();
+      proxy.freeze();
+      await eventually('the silent watcher is dropped', () => books.hub.watcherCount === 0, 10_000);
+      const seconds = (performance.now() - silentSince) / 1000;
+      assert.ok(seconds < 5, `took ${seconds} s`);
+    } finally {
+      close();
+      await proxy.close();
+      await books.close();
+    }
+  });
+});
