@@ -6,6 +6,7 @@ import {createBookService} from './book-service.js';
 import {callLoggingMiddleware} from './call-logging.js';
 import {errorStatusMiddleware} from './error-status.js';
 import type {Logger} from './logger.js';
+import {addReflection} from './reflection.js';
 import {createTerminator} from './terminator.js';
 
 export interface BooksServerOptions {
@@ -58,6 +59,7 @@ export function createBooksServer({
     .use(terminator.middleware);
   server.add(BookServiceDefinition, createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
+  addReflection(server, [BookServiceDefinition.fullName, HealthDefinition.fullName]);
   return {
     async listen(host, port) {
       const bound = await server.listen(`${host.includes(':') ? `[${host}]` : host}:${port}`);
