@@ -9,7 +9,7 @@ import {
   type BooksConnection,
 } from '../client/client.js';
 import {MAX_BOOK_ID} from '../domain/book.js';
-import {existsSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {bookPages} from '../client/book-pages.js';
 import type {Book} from '../gen/books/books.js';
 import {readBookRecords} from './book-records.js';
@@ -48,6 +48,8 @@ interface GlobalOptions {
   readonly timeout: number;
   readonly service: string | undefined;
   readonly concurrency: unknown;
+  readonly tls: boolean | {readonly ca: Buffer};
+  readonly token: string | undefined;
 }
 
 class UsageError extends Error {}
@@ -72,7 +74,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .option('--address <host:port>', `server address (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`)
     .option('--json', 'print JSON only: one object per line')
-    .option('--timeout <ms>', `deadline of each call in milliseconds (default ${DEFAULT_TIMEOUT_MS})`);
+    .option('--timeout <ms>', `deadline of each call in milliseconds (default ${DEFAULT_TIMEOUT_MS})`)
+    .option('--tls', 'connect with TLS, trusting the system certificate authorities')
+    .option('--ca <file>', 'connect with TLS, trusting this PEM certificate authority')
+    .option('--token-file <file>', 'file holding the bearer token (env BOOKS_TOKEN holds the token itself)');
   program.command('list', 'List all books').action(
     run((options) => call(io, options, 'list', (client) => list(client, io, options))),
   );
@@ -163,7 +168,11 @@ async function call(
   what: string,
   body: (client: BooksClient, connection: BooksConnection) => Promise<void>,
 ): Promise<number> {
-  const connection = createBooksClient(options.address, {timeoutMs: options.timeout});
+  const connection = createBooksClient(options.address, {
+    timeoutMs: options.timeout,
+    tls: options.tls,
+    token: options.token,
+  });
   try {
     await body(connection.client, connection);
     return EXIT_OK;
@@ -270,7 +279,27 @@ function readGlobalOptions(raw: unknown, env: CliIo['env']): GlobalOptions {
   if (typeof address !== 'string' || address === '') throw new UsageError('--address needs host:port');
   const timeout = positiveInteger('--timeout', options['timeout'] ?? DEFAULT_TIMEOUT_MS);
   const service = options['service'] === undefined ? undefined : String(options['service']);
-  return {address, json: options['json'] === true, timeout, service, concurrency: options['concurrency']};
+  const ca = options['ca'] === undefined ? undefined : readOption('--ca', String(options['ca']));
+  const tls = ca === undefined ? options['tls'] === true : {ca};
+  const tokenFile = options['tokenFile'];
+  const token = (tokenFile === undefined ? env['BOOKS_TOKEN'] : readOption('--token-file', String(tokenFile)).toString())?.trim();
+  return {
+    address,
+    json: options['json'] === true,
+    timeout,
+    service,
+    concurrency: options['concurrency'],
+    tls,
+    token: token === '' ? undefined : token,
+  };
+}
+
+function readOption(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error: unknown) {
+    throw new UsageError(`${flag}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function positiveInteger(flag: string, value: unknown): number {

@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {isLogLevel, LOG_LEVELS, type LogLevel} from './logger.js';
 
@@ -24,6 +25,12 @@ export interface Config {
   readonly maxRequestBytes: number;
   /** Interval of keepalive pings on idle connections; a peer silent for this plus 10 s is dropped. */
   readonly keepaliveMs: number;
+  /** PEM certificate chain and key files: with both, the server speaks TLS only. */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** When set, writes (and reads too, with authReads) need this bearer token. */
+  readonly token: string | undefined;
+  readonly authReads: boolean;
 }
 
 export class ConfigError extends Error {
@@ -47,6 +54,12 @@ Options (flag, then environment variable, then default):
   --max-request-bytes <n>     BOOKS_MAX_REQUEST_BYTES  16384 (a book is at most about 2 KiB)
   --keepalive-ms <ms>         BOOKS_KEEPALIVE_MS       30000 (a vanished client is dropped
                                                        within this plus 10 s)
+  --tls-cert <file>           BOOKS_TLS_CERT           none (PEM certificate chain; with --tls-key: TLS only)
+  --tls-key <file>            BOOKS_TLS_KEY            none (PEM private key)
+  --token-file <file>         BOOKS_TOKEN_FILE         none (or the token itself in BOOKS_TOKEN; never a
+                                                       flag, which would show in ps): Insert and Delete
+                                                       then need "authorization: Bearer <token>"
+  --auth-reads                BOOKS_AUTH_READS=true    reads need the token too
   -h, --help                  print this help
 `;
 
@@ -71,6 +84,10 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       'max-watchers': {type: 'string'},
       'max-request-bytes': {type: 'string'},
       'keepalive-ms': {type: 'string'},
+      'tls-cert': {type: 'string'},
+      'tls-key': {type: 'string'},
+      'token-file': {type: 'string'},
+      'auth-reads': {type: 'boolean'},
       help: {type: 'boolean', short: 'h'},
     },
   });
@@ -89,6 +106,10 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
   const databaseSchema = values['database-schema'] ?? env['BOOKS_DATABASE_SCHEMA'] ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,39}$/.test(databaseSchema)) {
     throw new ConfigError(`database schema must be a lower-case SQL name, got "${databaseSchema}"`);
+  }
+  const tls = [values['tls-cert'] ?? env['BOOKS_TLS_CERT'], values['tls-key'] ?? env['BOOKS_TLS_KEY']];
+  if (tls.filter((file) => orUndefined(file) !== undefined).length === 1) {
+    throw new ConfigError('TLS needs both --tls-cert and --tls-key');
   }
   return {
     store,
@@ -118,8 +139,30 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       64 * 1024 * 1024,
     ),
     keepaliveMs: integer('keepalive', values['keepalive-ms'] ?? env['BOOKS_KEEPALIVE_MS'] ?? '30000', 1000, 86_400_000),
+    tlsCertFile: orUndefined(values['tls-cert'] ?? env['BOOKS_TLS_CERT']),
+    tlsKeyFile: orUndefined(values['tls-key'] ?? env['BOOKS_TLS_KEY']),
+    token: readToken(values['token-file'] ?? env['BOOKS_TOKEN_FILE'], env['BOOKS_TOKEN']),
+    authReads: values['auth-reads'] ?? env['BOOKS_AUTH_READS'] === 'true',
     help: values.help ?? false,
   };
+}
+
+function orUndefined(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
+}
+
+function readToken(file: string | undefined, value: string | undefined): string | undefined {
+  let token = orUndefined(value);
+  if (orUndefined(file) !== undefined) {
+    try {
+      token = readFileSync(file as string, 'utf8');
+    } catch (error: unknown) {
+      throw new ConfigError(`cannot read the token file: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  token = token?.trim();
+  if (token === '') throw new ConfigError('the token is empty');
+  return token;
 }
 
 function isStoreKind(value: string): value is StoreKind {
@@ -128,7 +171,7 @@ function isStoreKind(value: string): value is StoreKind {
 
 /** The configuration as printed at start-up: the database URL without its password. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const described: Record<string, unknown> = {...config};
+  const described: Record<string, unknown> = {...config, token: config.token === undefined ? 'none' : 'set'};
   if (config.databaseUrl !== undefined) {
     try {
       const url = new URL(config.databaseUrl);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import {readFileSync} from 'node:fs';
 import type {Book} from '../domain/book.js';
 import type {BookStore} from '../domain/book-store.js';
 import {Catalogue} from '../domain/catalogue.js';
@@ -40,7 +41,20 @@ const server = createBooksServer({
   shutdownTimeoutMs: config.shutdownTimeoutMs,
   maxRequestBytes: config.maxRequestBytes,
   keepaliveMs: config.keepaliveMs,
+  tls: readTls(config),
+  token: config.token,
+  authReads: config.authReads,
 });
+
+function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
+  if (tlsCertFile === undefined || tlsKeyFile === undefined) return undefined;
+  try {
+    return {cert: readFileSync(tlsCertFile), key: readFileSync(tlsKeyFile)};
+  } catch (error: unknown) {
+    logger.error('cannot read the TLS certificate or key', {error: String(error)});
+    process.exit(1);
+  }
+}
 
 let stopping = false;
 async function stop(signal: NodeJS.Signals): Promise<void> {
@@ -60,7 +74,7 @@ process.on('SIGTERM', (signal) => void stop(signal));
 
 try {
   const port = await server.listen(config.host, config.port);
-  logger.info('listening', {address: `${config.host}:${port}`});
+  logger.info('listening', {address: `${config.host}:${port}`, tls: config.tlsCertFile !== undefined});
 } catch (error: unknown) {
   logger.error('cannot listen', {host: config.host, port: config.port, error: String(error)});
   await store.close();

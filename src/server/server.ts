@@ -1,3 +1,4 @@
+import {ServerCredentials} from '@grpc/grpc-js';
 import {createServer} from 'nice-grpc';
 import {HealthDefinition, HealthServiceImpl, HealthState} from 'nice-grpc-server-health';
 import type {Catalogue} from '../domain/catalogue.js';
@@ -6,6 +7,7 @@ import {createBookService} from './book-service.js';
 import {callLoggingMiddleware} from './call-logging.js';
 import {errorStatusMiddleware} from './error-status.js';
 import type {Logger} from './logger.js';
+import {tokenAuthMiddleware} from './auth.js';
 import {addReflection} from './reflection.js';
 import {createTerminator} from './terminator.js';
 
@@ -18,6 +20,11 @@ export interface BooksServerOptions {
   readonly maxRequestBytes?: number;
   /** Keepalive ping interval (default 30 s); an unanswered ping drops the connection after 10 s. */
   readonly keepaliveMs?: number;
+  /** PEM certificate chain and private key: the server then speaks TLS only. */
+  readonly tls?: {readonly cert: Buffer; readonly key: Buffer};
+  /** Bearer token that Insert and Delete (and, with authReads, every BookService call) need. */
+  readonly token?: string;
+  readonly authReads?: boolean;
 }
 
 export interface BooksServer {
@@ -41,6 +48,9 @@ export function createBooksServer({
   shutdownTimeoutMs,
   maxRequestBytes = 16 * 1024,
   keepaliveMs = 30_000,
+  tls,
+  token,
+  authReads = false,
 }: BooksServerOptions): BooksServer {
   const terminator = createTerminator();
   const health = HealthState();
@@ -57,12 +67,17 @@ export function createBooksServer({
     .use(callLoggingMiddleware(logger))
     .use(errorStatusMiddleware(logger))
     .use(terminator.middleware);
-  server.add(BookServiceDefinition, createBookService(catalogue));
+  const books = token === undefined ? server : server.with(tokenAuthMiddleware(token, protectedPaths(authReads)));
+  books.add(BookServiceDefinition, createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
   addReflection(server, [BookServiceDefinition.fullName, HealthDefinition.fullName]);
   return {
     async listen(host, port) {
-      const bound = await server.listen(`${host.includes(':') ? `[${host}]` : host}:${port}`);
+      const credentials =
+        tls === undefined
+          ? ServerCredentials.createInsecure()
+          : ServerCredentials.createSsl(null, [{cert_chain: tls.cert, private_key: tls.key}], false);
+      const bound = await server.listen(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials);
       health.setStatus('healthy', BookServiceDefinition.fullName);
       return bound;
     },
@@ -82,4 +97,11 @@ export function createBooksServer({
       clearTimeout(timer);
     },
   };
+}
+
+/** Writes always need the token; reads only when asked. Health and reflection stay open. */
+function protectedPaths(authReads: boolean): Set<string> {
+  const {fullName, methods} = BookServiceDefinition;
+  const chosen = authReads ? Object.values(methods) : [methods.insert, methods.delete];
+  return new Set(chosen.map((method) => `/${fullName}/${method.name}`));
 }

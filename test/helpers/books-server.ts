@@ -1,4 +1,4 @@
-import {createBooksClient, type BooksClient} from '../../src/client/client.js';
+import {createBooksClient, type BooksClient, type BooksClientOptions} from '../../src/client/client.js';
 import type {Book} from '../../src/domain/book.js';
 import type {BookStore} from '../../src/domain/book-store.js';
 import {Catalogue} from '../../src/domain/catalogue.js';
@@ -29,6 +29,11 @@ export interface TestServerOptions {
   readonly maxWatchers?: number;
   readonly maxRequestBytes?: number;
   readonly keepaliveMs?: number;
+  readonly tls?: {readonly cert: Buffer; readonly key: Buffer};
+  readonly token?: string;
+  readonly authReads?: boolean;
+  /** How the test's own clients connect (defaults: plaintext, no token). */
+  readonly clientOptions?: BooksClientOptions;
 }
 
 /** The production server wiring on 127.0.0.1 and a free port, with a real client. */
@@ -43,12 +48,15 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
     maxRequestBytes: options.maxRequestBytes,
     keepaliveMs: options.keepaliveMs,
+    tls: options.tls,
+    token: options.token,
+    authReads: options.authReads,
   });
   const port = await server.listen('127.0.0.1', 0);
   const address = `127.0.0.1:${port}`;
   const connections: {close(): void}[] = [];
   const connect = (): {client: BooksClient; close(): void} => {
-    const connection = createBooksClient(address);
+    const connection = createBooksClient(address, options.clientOptions);
     connections.push(connection);
     return connection;
   };

@@ -24,10 +24,14 @@ export interface ServerProcess {
  * Starts `books-server` as its own process and waits for its "listening"
  * line. It keeps books in memory unless `args` choose a store.
  */
-export async function startServerProcess(args: readonly string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
   const store = args.some((arg) => ['--store', '--db', '--database-url'].includes(arg)) ? [] : ['--store', 'memory'];
   const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: {...process.env, ...env},
   });
   const exited = exitOf(child);
   const logs: Record<string, unknown>[] = [];

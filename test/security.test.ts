@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import {ClientError, Status} from 'nice-grpc';
+import {createBooksClient} from '../src/client/client.js';
+import {startBooksServer} from './helpers/books-server.js';
+import {runCliProcess, startServerProcess} from './helpers/processes.js';
+
+function hasCode(code: Status): (error: unknown) => boolean {
+  return (error) => error instanceof ClientError && Status[error.code] === Status[code];
+}
+
+describe('TLS', () => {
+  let dir: string;
+  let cert: Buffer;
+  let key: Buffer;
+  before(() => {
+    // A certificate made for this test, valid for localhost and 127.0.0.1.
+    dir = mkdtempSync(join(tmpdir(), 'books-tls-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], {stdio: 'ignore'});
+    cert = readFileSync(join(dir, 'cert.pem'));
+    key = readFileSync(join(dir, 'key.pem'));
+  });
+  after(() => rmSync(dir, {recursive: true, force: true}));
+
+  test('the whole CLI works against a TLS server with --ca; plaintext is refused', async () => {
+    const books = await startBooksServer({tls: {cert, key}, clientOptions: {tls: {ca: cert}}});
+    try {
+      const cli = (...args: string[]) =>
+        runCliProcess([...args, '--address', books.address, '--ca', join(dir, 'cert.pem')]);
+      assert.equal((await cli('insert', '2', 'The Three Musketeers', 'Alexandre Dumas')).code, 0);
+      assert.equal(JSON.parse((await cli('get', '2', '--json')).stdout).title, 'The Three Musketeers');
+      assert.match((await cli('list')).stdout, /^Server sent 2 book\(s\)\./);
+      assert.equal((await cli('health')).stdout, 'SERVING\n');
+      assert.equal((await cli('delete', '2')).code, 0);
+      const plaintext = await runCliProcess(['list', '--address', books.address, '--timeout', '2000']);
+      assert.equal(plaintext.code, 1);
+      assert.match(plaintext.stderr, /UNAVAILABLE/);
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('the server process takes --tls-cert and --tls-key', async () => {
+    const server = await startServerProcess(['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    const {client, close} = createBooksClient(server.address.replace('127.0.0.1', 'localhost'), {tls: {ca: cert}});
+    try {
+      assert.equal((await client.list({})).books.length, 1);
+      assert.equal(server.logs.find((line) => line['msg'] === 'listening')?.['tls'], true);
+    } finally {
+      close();
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+});
+
+describe('token auth', () => {
+  const token = 's3cret-token-for-tests';
+
+  test('writes need the token: missing is UNAUTHENTICATED, wrong is PERMISSION_DENIED; reads stay open', async () => {
+    const books = await startBooksServer({token});
+    try {
+      const book = {id: 2, title: 'Dune', author: 'Frank Herbert'};
+      await assert.rejects(books.client.insert(book), hasCode(Status.UNAUTHENTICATED));
+      await assert.rejects(books.client.delete({id: 123}), hasCode(Status.UNAUTHENTICATED));
+      const wrong = createBooksClient(books.address, {token: 'not-it'});
+      await assert.rejects(wrong.client.insert(book), hasCode(Status.PERMISSION_DENIED));
+      wrong.close();
+      const right = createBooksClient(books.address, {token});
+      await right.client.insert(book);
+      right.close();
+      assert.equal((await books.client.get({id: 2})).title, 'Dune');
+      assert.equal((await books.client.list({})).books.length, 2);
+      assert.ok(!JSON.stringify(books.logs).includes(token), 'the token appears in the logs');
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('with authReads, reads need the token too; health stays open', async () => {
+    const books = await startBooksServer({token, authReads: true});
+    try {
+      await assert.rejects(books.client.list({}), hasCode(Status.UNAUTHENTICATED));
+      const {health, close} = createBooksClient(books.address);
+      assert.deepEqual(await health.check({service: ''}), {status: 1});
+      close();
+    } finally {
+      await books.close();
+    }
+  });
+
+  test('the CLI sends the token from BOOKS_TOKEN or --token-file; the server reads BOOKS_TOKEN_FILE and never logs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'books-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, `${token}\n`);
+    const server = await startServerProcess([], {BOOKS_TOKEN_FILE: file});
+    try {
+      const denied = await runCliProcess(['insert', '5', 'A', 'B', '--address', server.address]);
+      assert.equal(denied.code, 1);
+      assert.match(denied.stderr, /UNAUTHENTICATED/);
+      const fromEnv = await runCliProcess(['insert', '5', 'A', 'B', '--address', server.address], {BOOKS_TOKEN: token});
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+      const fromFile = await runCliProcess(['delete', '5', '--address', server.address, '--token-file', file]);
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      assert.ok(!JSON.stringify(server.logs).includes(token), 'the token appears in the logs');
+      assert.equal((server.logs[0]?.['config'] as Record<string, unknown>)['token'], 'set');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(dir, {recursive: true, force: true});
+    }
+  });
+});
