@@ -7,6 +7,7 @@ import {Subscription} from './subscription.js';
  */
 export class WatchHub<T> {
   readonly #subscriptions = new Set<Subscription<T>>();
+  readonly #overflowListeners: (() => void)[] = [];
 
   /**
    * @param queueCapacity items one watcher may fall behind before it is ended
@@ -39,8 +40,14 @@ export class WatchHub<T> {
     for (const subscription of this.#subscriptions) {
       if (!subscription.push(item)) {
         subscription.end(new WatcherOverflowError(this.queueCapacity));
+        for (const listener of this.#overflowListeners) listener();
       }
     }
+  }
+
+  /** Calls `listener` each time a watcher is ended because its queue overflowed. */
+  onOverflow(listener: () => void): void {
+    this.#overflowListeners.push(listener);
   }
 
   readonly #remove = (subscription: Subscription<T>): void => {

@@ -31,6 +31,8 @@ export interface Config {
   /** When set, writes (and reads too, with authReads) need this bearer token. */
   readonly token: string | undefined;
   readonly authReads: boolean;
+  /** Port of the Prometheus /metrics endpoint; none when undefined. */
+  readonly metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +62,7 @@ Options (flag, then environment variable, then default):
                                                        flag, which would show in ps): Insert and Delete
                                                        then need "authorization: Bearer <token>"
   --auth-reads                BOOKS_AUTH_READS=true    reads need the token too
+  --metrics-port <port>       BOOKS_METRICS_PORT       none (Prometheus metrics at http://host:port/metrics)
   -h, --help                  print this help
 `;
 
@@ -88,6 +91,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       'tls-key': {type: 'string'},
       'token-file': {type: 'string'},
       'auth-reads': {type: 'boolean'},
+      'metrics-port': {type: 'string'},
       help: {type: 'boolean', short: 'h'},
     },
   });
@@ -143,6 +147,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
     tlsKeyFile: orUndefined(values['tls-key'] ?? env['BOOKS_TLS_KEY']),
     token: readToken(values['token-file'] ?? env['BOOKS_TOKEN_FILE'], env['BOOKS_TOKEN']),
     authReads: values['auth-reads'] ?? env['BOOKS_AUTH_READS'] === 'true',
+    metricsPort: optionalInteger('metrics port', values['metrics-port'] ?? env['BOOKS_METRICS_PORT'], 0, 65_535),
     help: values.help ?? false,
   };
 }
@@ -182,6 +187,10 @@ export function describeConfig(config: Config): Record<string, unknown> {
     }
   }
   return described;
+}
+
+function optionalInteger(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  return text === undefined || text === '' ? undefined : integer(name, text, min, max);
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

@@ -6,6 +6,7 @@ import {Catalogue} from '../domain/catalogue.js';
 import {WatchHub} from '../domain/watch-hub.js';
 import {CONFIG_USAGE, describeConfig, loadConfig, type Config} from './config.js';
 import {createLogger} from './logger.js';
+import {createMetrics} from './metrics.js';
 import {openStore} from './open-store.js';
 import {createBooksServer} from './server.js';
 
@@ -34,7 +35,9 @@ try {
   logger.error('cannot open the book store', {store: config.store, error: String(error)});
   process.exit(1);
 }
-const catalogue = new Catalogue(store, new WatchHub<Book>(config.watchQueueSize, config.maxWatchers));
+const hub = new WatchHub<Book>(config.watchQueueSize, config.maxWatchers);
+const catalogue = new Catalogue(store, hub);
+const metrics = config.metricsPort === undefined ? undefined : createMetrics(hub);
 const server = createBooksServer({
   catalogue,
   logger,
@@ -44,6 +47,7 @@ const server = createBooksServer({
   tls: readTls(config),
   token: config.token,
   authReads: config.authReads,
+  metrics,
 });
 
 function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
@@ -65,6 +69,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   stopping = true;
   logger.info('stopping', {signal});
   await server.shutdown();
+  await metrics?.close();
   await store.close();
   logger.info('stopped');
   process.exit(0);
@@ -74,7 +79,12 @@ process.on('SIGTERM', (signal) => void stop(signal));
 
 try {
   const port = await server.listen(config.host, config.port);
-  logger.info('listening', {address: `${config.host}:${port}`, tls: config.tlsCertFile !== undefined});
+  const metricsPort = config.metricsPort === undefined ? undefined : await metrics?.listen(config.host, config.metricsPort);
+  logger.info('listening', {
+    address: `${config.host}:${port}`,
+    tls: config.tlsCertFile !== undefined,
+    ...(metricsPort === undefined ? {} : {metrics: `http://${config.host}:${metricsPort}/metrics`}),
+  });
 } catch (error: unknown) {
   logger.error('cannot listen', {host: config.host, port: config.port, error: String(error)});
   await store.close();

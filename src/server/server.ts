@@ -8,6 +8,7 @@ import {callLoggingMiddleware} from './call-logging.js';
 import {errorStatusMiddleware} from './error-status.js';
 import type {Logger} from './logger.js';
 import {tokenAuthMiddleware} from './auth.js';
+import type {Metrics} from './metrics.js';
 import {addReflection} from './reflection.js';
 import {createTerminator} from './terminator.js';
 
@@ -25,6 +26,8 @@ export interface BooksServerOptions {
   /** Bearer token that Insert and Delete (and, with authReads, every BookService call) need. */
   readonly token?: string;
   readonly authReads?: boolean;
+  /** Prometheus metrics, counted for every call when given. */
+  readonly metrics?: Metrics;
 }
 
 export interface BooksServer {
@@ -51,19 +54,21 @@ export function createBooksServer({
   tls,
   token,
   authReads = false,
+  metrics,
 }: BooksServerOptions): BooksServer {
   const terminator = createTerminator();
   const health = HealthState();
   // The overall server ('') is healthy by default; the service only once listening.
   health.setStatus('unhealthy', BookServiceDefinition.fullName);
-  const server = createServer({
+  const base = createServer({
     // A book is at most about 2 KiB: a larger request is refused before it is decoded.
     'grpc.max_receive_message_length': maxRequestBytes,
     // Pings find clients that vanished without closing (a pulled cable, a
     // half-open TCP connection), so their watches are freed.
     'grpc.keepalive_time_ms': keepaliveMs,
     'grpc.keepalive_timeout_ms': Math.min(10_000, keepaliveMs),
-  })
+  });
+  const server = (metrics === undefined ? base : base.use(metrics.middleware))
     .use(callLoggingMiddleware(logger))
     .use(errorStatusMiddleware(logger))
     .use(terminator.middleware);

@@ -1,0 +1,66 @@
+import {once} from 'node:events';
+import {createServer, type Server} from 'node:http';
+import type {ServerMiddleware} from 'nice-grpc';
+import {prometheusServerMiddleware, registry as grpcRegistry} from 'nice-grpc-prometheus';
+import {Counter, Gauge, Registry} from 'prom-client';
+import type {WatchHub} from '../domain/watch-hub.js';
+
+export interface Metrics {
+  /** Counts and times every call (grpc_server_* metrics, go-grpc-prometheus names). */
+  readonly middleware: ServerMiddleware;
+  /** Serves GET /metrics over HTTP on host:port (0 picks a free port); returns the port. */
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Prometheus metrics: gRPC calls by method and code with latency histograms,
+ * plus what no standard middleware knows: open watchers, and watchers ended
+ * because they fell behind. Served on a port of their own, since grpc-js
+ * cannot answer plain HTTP on the gRPC port.
+ */
+export function createMetrics(hub: Pick<WatchHub<unknown>, 'watcherCount' | 'onOverflow'>): Metrics {
+  const registry = new Registry();
+  new Gauge({
+    name: 'books_watchers',
+    help: 'Open Watch calls.',
+    registers: [registry],
+    collect() {
+      this.set(hub.watcherCount);
+    },
+  });
+  const dropped = new Counter({
+    name: 'books_watch_dropped_total',
+    help: 'Watch calls ended with RESOURCE_EXHAUSTED because the client read too slowly.',
+    registers: [registry],
+  });
+  hub.onOverflow(() => dropped.inc());
+  const merged = Registry.merge([registry, grpcRegistry]);
+
+  let http: Server | undefined;
+  return {
+    middleware: prometheusServerMiddleware(),
+    async listen(host, port) {
+      http = createServer((request, response) => {
+        if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+          response.writeHead(404).end('not found; try GET /metrics\n');
+          return;
+        }
+        merged.metrics().then(
+          (text) => response.writeHead(200, {'content-type': merged.contentType}).end(text),
+          (error: unknown) => response.writeHead(500).end(`${String(error)}\n`),
+        );
+      });
+      http.listen(port, host);
+      await once(http, 'listening');
+      return (http.address() as {port: number}).port;
+    },
+    async close() {
+      if (http === undefined) return;
+      const closing = once(http, 'close');
+      http.close();
+      http.closeAllConnections();
+      await closing;
+    },
+  };
+}
