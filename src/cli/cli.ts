@@ -1,5 +1,6 @@
 import {cac, type CAC} from 'cac';
-import {isAbortError} from 'abort-controller-x';
+import {delay, isAbortError} from 'abort-controller-x';
+import {ClientError, Status} from 'nice-grpc';
 import {HealthCheckResponse_ServingStatus} from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
 import {
   createBooksClient,
@@ -50,6 +51,7 @@ interface GlobalOptions {
   readonly concurrency: unknown;
   readonly tls: boolean | {readonly ca: Buffer};
   readonly token: string | undefined;
+  readonly reconnect: boolean;
 }
 
 class UsageError extends Error {}
@@ -109,6 +111,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   );
   program
     .command('watch', 'Watch for inserted books until Ctrl-C')
+    .option('--reconnect', 'open the stream again, with backoff, when it breaks (say, a server restart)')
     .action(run((options) => call(io, options, 'watch', (client) => watch(client, io, options))));
   program.command('export', 'Write every book as JSON Lines (one object per line)').action(
     run((options) =>
@@ -242,7 +245,50 @@ async function runImport(
   if (summary.invalid > 0) throw new Error(`${summary.invalid} invalid line(s) not imported`);
 }
 
+const RECONNECT_FIRST_MS = 500;
+const RECONNECT_MAX_MS = 10_000;
+
+/** Prints books as they are inserted; with --reconnect, opens the stream again after it breaks. */
 async function watch(client: BooksClient, io: CliIo, options: GlobalOptions): Promise<void> {
+  let backoffMs = RECONNECT_FIRST_MS;
+  for (;;) {
+    let interruption: string;
+    try {
+      await watchOnce(client, io, options, () => (backoffMs = RECONNECT_FIRST_MS));
+      if (io.signal.aborted) return;
+      if (!options.reconnect) {
+        io.stderr('books: the server ended the watch\n');
+        return;
+      }
+      interruption = 'the server ended the watch';
+    } catch (error: unknown) {
+      if (!options.reconnect || !isWorthReconnecting(error)) throw error;
+      interruption = error instanceof ClientError ? `${Status[error.code]}: ${error.details}` : String(error);
+    }
+    io.stderr(
+      `books: watch interrupted (${interruption}); reconnecting in ${backoffMs} ms (books inserted meanwhile are not shown)\n`,
+    );
+    try {
+      await delay(io.signal, backoffMs);
+    } catch {
+      return; // Ctrl-C while waiting
+    }
+    backoffMs = Math.min(backoffMs * 2, RECONNECT_MAX_MS);
+  }
+}
+
+/** A server restarting, unreachable for a while, or shedding a slow watcher: worth another try. */
+function isWorthReconnecting(error: unknown): boolean {
+  if (error instanceof WatchOpenTimeoutError) return true;
+  return (
+    error instanceof ClientError &&
+    [Status.UNAVAILABLE, Status.RESOURCE_EXHAUSTED, Status.DEADLINE_EXCEEDED, Status.INTERNAL].includes(error.code)
+  );
+}
+
+class WatchOpenTimeoutError extends Error {}
+
+async function watchOnce(client: BooksClient, io: CliIo, options: GlobalOptions, onOpen: () => void): Promise<void> {
   // The stream itself has no deadline, but opening it does: a server that
   // never answers must not leave the CLI hanging.
   const opening = new AbortController();
@@ -256,16 +302,16 @@ async function watch(client: BooksClient, io: CliIo, options: GlobalOptions): Pr
         onHeader: () => {
           opened = true;
           clearTimeout(timer);
+          onOpen();
           if (!options.json) io.stderr(`Watching ${options.address} for inserted books (Ctrl-C to stop)\n`);
         },
       },
     );
-    for await (const book of books) io.stdout(formatWatchedBook(book, options.json));
-    io.stderr('books: the server ended the watch\n');
+    for await (const book of books) await io.stdout(formatWatchedBook(book, options.json));
   } catch (error: unknown) {
     if (isAbortError(error) && io.signal.aborted) return;
     if (isAbortError(error) && !opened) {
-      throw new Error(`no answer from ${options.address} within ${options.timeout} ms`);
+      throw new WatchOpenTimeoutError(`no answer from ${options.address} within ${options.timeout} ms`);
     }
     throw error;
   } finally {
@@ -291,6 +337,7 @@ function readGlobalOptions(raw: unknown, env: CliIo['env']): GlobalOptions {
     concurrency: options['concurrency'],
     tls,
     token: token === '' ? undefined : token,
+    reconnect: options['reconnect'] === true,
   };
 }
 

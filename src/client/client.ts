@@ -1,20 +1,34 @@
 import {ChannelCredentials} from '@grpc/grpc-js';
-import {createChannel, createClientFactory, Metadata, type Channel, type Client} from 'nice-grpc';
+import {
+  ClientError,
+  createChannel,
+  createClientFactory,
+  Metadata,
+  Status,
+  type Channel,
+  type Client,
+} from 'nice-grpc';
 import {deadlineMiddleware, type DeadlineOptions} from 'nice-grpc-client-middleware-deadline';
+import {retryMiddleware, type RetryOptions} from 'nice-grpc-client-middleware-retry';
 import {HealthDefinition} from 'nice-grpc-server-health';
 import {BookServiceDefinition, type BookServiceClient} from '../gen/books/books.js';
 
-export type BooksClient = BookServiceClient<DeadlineOptions>;
+export type BooksClient = BookServiceClient<DeadlineOptions & RetryOptions>;
 /** The standard grpc.health.v1.Health client, on the same connection. */
-export type HealthClient = Client<typeof HealthDefinition, DeadlineOptions>;
+export type HealthClient = Client<typeof HealthDefinition, DeadlineOptions & RetryOptions>;
 
 export interface BooksClientOptions {
-  /** Deadline of each unary call, in milliseconds. Watch has none: it runs until cancelled. */
+  /**
+   * Deadline of each unary call, retries included, in milliseconds. Watch
+   * has none: it runs until cancelled.
+   */
   readonly timeoutMs?: number;
   /** Speak TLS, trusting the system's roots, or `ca` (PEM) when given. */
   readonly tls?: boolean | {readonly ca?: Buffer};
   /** Sent as `authorization: Bearer <token>` on every call. */
   readonly token?: string;
+  /** Told before each retry of a read that failed with UNAVAILABLE. */
+  readonly onRetry?: (error: ClientError, attempt: number, delayMs: number) => void;
 }
 
 export interface BooksConnection {
@@ -27,22 +41,39 @@ export interface BooksConnection {
 export const DEFAULT_ADDRESS = '127.0.0.1:50051';
 export const DEFAULT_TIMEOUT_MS = 5000;
 
-/** A typed BookService client for `host:port`, with a deadline on every unary call. */
+/** Reads may be sent again safely; Insert and Delete may not (a lost reply would turn into ALREADY_EXISTS or NOT_FOUND). */
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['list', 'get', 'listBooks']);
+
+/**
+ * A typed BookService client for `host:port`: a deadline on every unary
+ * call, and reads retried with exponential backoff while the server is
+ * UNAVAILABLE (restarting, say), within that deadline.
+ */
 export function createBooksClient(address: string, options: BooksClientOptions = {}): BooksConnection {
-  const {tls = false, token} = options;
+  const {tls = false, token, timeoutMs = DEFAULT_TIMEOUT_MS, onRetry} = options;
   const credentials =
     tls === false ? ChannelCredentials.createInsecure() : ChannelCredentials.createSsl(tls === true ? null : tls.ca);
   const channel: Channel = createChannel(address, credentials);
-  const unary = {deadline: options.timeoutMs ?? DEFAULT_TIMEOUT_MS};
-  // Every method that is not a stream gets the deadline, including any added to the contract later.
-  const unaryDefaults = Object.fromEntries(
+  const unary = {deadline: timeoutMs};
+  const read = {
+    ...unary,
+    retry: true,
+    retryBaseDelayMs: 100,
+    retryMaxDelayMs: 1000,
+    retryMaxAttempts: 5,
+    retryableStatuses: [Status.UNAVAILABLE],
+    onRetryableError: onRetry,
+  };
+  // Every method that is not a stream gets a deadline, including any added to the contract later.
+  const perMethod = Object.fromEntries(
     Object.entries(BookServiceDefinition.methods)
       .filter(([, method]) => !method.responseStream)
-      .map(([name]) => [name, unary]),
+      .map(([name]) => [name, IDEMPOTENT_METHODS.has(name) ? read : unary]),
   );
   const everyCall = token === undefined ? {} : {metadata: Metadata({authorization: `Bearer ${token}`})};
-  const factory = createClientFactory().use(deadlineMiddleware);
-  const client = factory.create(BookServiceDefinition, channel, {'*': everyCall, ...unaryDefaults});
-  const health = factory.create(HealthDefinition, channel, {check: unary});
+  // The deadline middleware goes first, so that it bounds all retries together.
+  const factory = createClientFactory().use(deadlineMiddleware).use(retryMiddleware);
+  const client = factory.create(BookServiceDefinition, channel, {'*': everyCall, ...perMethod});
+  const health = factory.create(HealthDefinition, channel, {check: read});
   return {client, health, close: () => channel.close()};
 }

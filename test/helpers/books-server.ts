@@ -32,6 +32,8 @@ export interface TestServerOptions {
   readonly tls?: {readonly cert: Buffer; readonly key: Buffer};
   readonly token?: string;
   readonly authReads?: boolean;
+  /** Port to listen on; a free one by default. */
+  readonly port?: number;
   /** How the test's own clients connect (defaults: plaintext, no token). */
   readonly clientOptions?: BooksClientOptions;
 }
@@ -52,7 +54,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
     token: options.token,
     authReads: options.authReads,
   });
-  const port = await server.listen('127.0.0.1', 0);
+  const port = await server.listen('127.0.0.1', options.port ?? 0);
   const address = `127.0.0.1:${port}`;
   const connections: {close(): void}[] = [];
   const connect = (): {client: BooksClient; close(): void} => {

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import {once} from 'node:events';
+import {createServer} from 'node:net';
+import {createInterface} from 'node:readline';
+import {describe, test} from 'node:test';
+import {ClientError, Status} from 'nice-grpc';
+import {createBooksClient} from '../src/client/client.js';
+import {startBooksServer, type TestServer} from './helpers/books-server.js';
+import {eventually} from './helpers/eventually.js';
+import {exitOf, spawnCli} from './helpers/processes.js';
+
+/** A port that nothing listens on, for now. */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const {port} = probe.address() as {port: number};
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('client resilience', () => {
+  test('reads are retried with backoff while the server is UNAVAILABLE, within the deadline', async () => {
+    const port = await freePort();
+    const retries: number[] = [];
+    const {client, close} = createBooksClient(`127.0.0.1:${port}`, {
+      timeoutMs: 10_000,
+      onRetry: (_error, attempt) => retries.push(attempt),
+    });
+    let books: TestServer | undefined;
+    try {
+      const get = client.get({id: 123});
+      await eventually('a retry is under way', () => retries.length > 0);
+      books = await startBooksServer({port});
+      assert.equal((await get).title, 'A Tale of Two Cities');
+      assert.ok(retries.length >= 1);
+    } finally {
+      close();
+      await books?.close();
+    }
+  });
+
+  test('writes are not retried: an Insert whose reply was lost must not turn into ALREADY_EXISTS', async () => {
+    const port = await freePort();
+    let retried = false;
+    const {client, close} = createBooksClient(`127.0.0.1:${port}`, {onRetry: () => (retried = true)});
+    try {
+      await assert.rejects(
+        client.insert({id: 9, title: 'T', author: 'A'}),
+        (error) => error instanceof ClientError && error.code === Status.UNAVAILABLE,
+      );
+      assert.equal(retried, false);
+    } finally {
+      close();
+    }
+  });
+
+  test('watch --reconnect opens the stream again after a server restart, and says so', async () => {
+    let books = await startBooksServer();
+    const port = Number(books.address.split(':')[1]);
+    const child = spawnCli(['watch', '--reconnect', '--json', '--address', books.address]);
+    const exited = exitOf(child);
+    const stdout = createInterface({input: child.stdout!});
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      await eventually('the first watch is open', () => books.hub.watcherCount === 1);
+      await books.close();
+      await eventually('the CLI reports the interruption', () => stderr.includes('reconnecting in'));
+      assert.match(stderr, /watch interrupted \(UNAVAILABLE: server is shutting down\)/);
+      books = await startBooksServer({port});
+      await eventually('the watch is open again', () => books.hub.watcherCount === 1, 15_000);
+      const line = once(stdout, 'line');
+      await books.client.insert({id: 42, title: 'After the restart', author: 'Reconnected'});
+      assert.equal(JSON.parse(((await line) as [string])[0]).id, 42);
+      child.kill('SIGINT');
+      assert.deepEqual(await exited, {code: 0, signal: null});
+    } finally {
+      child.kill('SIGKILL');
+      await books.close();
+    }
+  });
+});
