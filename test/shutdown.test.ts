@@ -64,6 +64,34 @@ describe('shutdown', () => {
     });
   }
 
+  test('with a drain delay, the server answers NOT_SERVING, still serving, before it stops', async () => {
+    const server = await startServerProcess(['--drain-delay-ms', '1500']);
+    const {client, health, close} = createBooksClient(server.address);
+    try {
+      assert.deepEqual(await health.check({service: 'books.BookService'}), {status: 1});
+      const statuses: number[] = [];
+      const watch = (async () => {
+        try {
+          for await (const {status} of health.watch({service: 'books.BookService'})) {
+            statuses.push(status);
+            if (statuses.length === 1) server.child.kill('SIGTERM');
+            if (status === 2) return;
+          }
+        } catch {
+          // the stream ends when the server stops
+        }
+      })();
+      await watch;
+      assert.deepEqual(statuses, [1, 2]);
+      // Draining: NOT_SERVING, yet calls are still answered.
+      assert.equal((await client.list({})).books.length, 1);
+      assert.deepEqual(await server.exited, {code: 0, signal: null});
+    } finally {
+      close();
+      server.child.kill('SIGKILL');
+    }
+  });
+
   test('a port already in use is a clear start-up failure, not a hang', async () => {
     const first = await startServerProcess();
     try {

@@ -19,6 +19,8 @@ export interface Config {
   readonly watchQueueSize: number;
   /** How long shutdown waits for in-flight calls before cancelling them. */
   readonly shutdownTimeoutMs: number;
+  /** How long shutdown reports NOT_SERVING, still serving, before it stops accepting calls. */
+  readonly drainDelayMs: number;
   /** Open watches allowed at once; one more is RESOURCE_EXHAUSTED. */
   readonly maxWatchers: number;
   /** Largest request message accepted; larger is RESOURCE_EXHAUSTED. */
@@ -52,6 +54,8 @@ Options (flag, then environment variable, then default):
   --log-level <level>         BOOKS_LOG_LEVEL          info (${LOG_LEVELS.join(', ')})
   --watch-queue-size <n>      BOOKS_WATCH_QUEUE_SIZE   1024 books per watcher
   --shutdown-timeout-ms <ms>  BOOKS_SHUTDOWN_TIMEOUT_MS 5000
+  --drain-delay-ms <ms>       BOOKS_DRAIN_DELAY_MS     0 (NOT_SERVING for this long before stopping,
+                                                       so load balancers move traffic away first)
   --max-watchers <n>          BOOKS_MAX_WATCHERS       20000 open watches
   --max-request-bytes <n>     BOOKS_MAX_REQUEST_BYTES  16384 (a book is at most about 2 KiB)
   --keepalive-ms <ms>         BOOKS_KEEPALIVE_MS       30000 (a vanished client is dropped
@@ -84,6 +88,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       'log-level': {type: 'string'},
       'watch-queue-size': {type: 'string'},
       'shutdown-timeout-ms': {type: 'string'},
+      'drain-delay-ms': {type: 'string'},
       'max-watchers': {type: 'string'},
       'max-request-bytes': {type: 'string'},
       'keepalive-ms': {type: 'string'},
@@ -135,6 +140,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       0,
       600_000,
     ),
+    drainDelayMs: integer('drain delay', values['drain-delay-ms'] ?? env['BOOKS_DRAIN_DELAY_MS'] ?? '0', 0, 600_000),
     maxWatchers: integer('max watchers', values['max-watchers'] ?? env['BOOKS_MAX_WATCHERS'] ?? '20000', 1, 10_000_000),
     maxRequestBytes: integer(
       'max request bytes',

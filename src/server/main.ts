@@ -42,6 +42,7 @@ const server = createBooksServer({
   catalogue,
   logger,
   shutdownTimeoutMs: config.shutdownTimeoutMs,
+  drainDelayMs: config.drainDelayMs,
   maxRequestBytes: config.maxRequestBytes,
   keepaliveMs: config.keepaliveMs,
   tls: readTls(config),

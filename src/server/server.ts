@@ -17,6 +17,8 @@ export interface BooksServerOptions {
   readonly logger: Logger;
   /** How long shutdown waits for in-flight calls before cancelling them. */
   readonly shutdownTimeoutMs: number;
+  /** How long shutdown keeps serving, reporting NOT_SERVING, before it stops accepting calls. */
+  readonly drainDelayMs?: number;
   /** Largest request message accepted (default 16 KiB). */
   readonly maxRequestBytes?: number;
   /** Keepalive ping interval (default 30 s); an unanswered ping drops the connection after 10 s. */
@@ -49,6 +51,7 @@ export function createBooksServer({
   catalogue,
   logger,
   shutdownTimeoutMs,
+  drainDelayMs = 0,
   maxRequestBytes = 16 * 1024,
   keepaliveMs = 30_000,
   tls,
@@ -89,6 +92,9 @@ export function createBooksServer({
     async shutdown() {
       health.setStatus('unhealthy');
       health.setStatus('unhealthy', BookServiceDefinition.fullName);
+      // Health checkers see NOT_SERVING and move new traffic elsewhere while
+      // this server still answers.
+      if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
       terminator.terminate();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
