@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The container's runtime holds production dependencies only: prove that they
+# are enough to start the compiled server and answer its own CLI, so that a
+# package filed under devDependencies by mistake fails CI, not the image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+server=""
+trap '[[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+
+cp package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs "$work"/
+mkdir -p "$work/dist" && cp -r dist/src "$work/dist/src"
+(cd "$work" && pnpm install --frozen-lockfile --prod >/dev/null)
+
+node "$work/dist/src/server/main.js" --host 127.0.0.1 --port 0 --store memory > "$work/server.log" &
+server=$!
+for _ in $(seq 1 100); do grep -q '"listening"' "$work/server.log" && break; sleep 0.1; done
+address=$(sed -n 's/.*"msg":"listening","address":"\([^"]*\)".*/\1/p' "$work/server.log")
+[[ -n "$address" ]] || { cat "$work/server.log"; echo "the server did not start" >&2; exit 1; }
+node "$work/dist/src/cli/main.js" health --address "$address"
+node "$work/dist/src/cli/main.js" get 123 --json --address "$address"
