@@ -273,6 +273,54 @@ describe('hostile input on the HTTP/2 port', () => {
     });
   });
 
+  describe('invalid UTF-8 in string fields', () => {
+    // Protobuf requires a string field to hold valid UTF-8. Decoded leniently,
+    // each bad sequence would become U+FFFD and the book would be stored with
+    // a title its client never sent; refused, the catalogue stays as it was.
+    const invalid = {
+      'bytes 0xFF 0xFE': Buffer.from([0x41, 0xff, 0xfe]),
+      'a lone continuation byte': Buffer.from([0x41, 0x80, 0x42]),
+      'an overlong "/"': Buffer.from([0xc0, 0xaf]),
+      'a UTF-16 surrogate half': Buffer.from([0xed, 0xa0, 0x80]),
+      'a sequence cut short': Buffer.from([0x41, 0xe2, 0x82]),
+    };
+    let id = 70;
+    for (const [name, bytes] of Object.entries(invalid)) {
+      const bookId = id++;
+      for (const field of ['title', 'author'] as const) {
+        test(`${name} in the ${field}: INTERNAL, nothing stored`, async () => {
+          const book = field === 'title' ? bookBytes(bookId, bytes, 'Author') : bookBytes(bookId, 'Title', bytes);
+          assertStatus(await call(books.address, 'Insert', grpcFrame(book)), {
+            status: 'INTERNAL',
+            message: 'Error deserializing request',
+          });
+          await assert.rejects(books.client.get({id: bookId}), rejectsWith(Status.NOT_FOUND));
+          await assertUnharmed();
+        });
+      }
+    }
+
+    test('in the page token of ListBooks: INTERNAL', async () => {
+      const request = Buffer.concat([varintField(1, 10), bytesField(2, Buffer.from([0xff]))]);
+      assertStatus(await call(books.address, 'ListBooks', grpcFrame(request)), {
+        status: 'INTERNAL',
+        message: 'Error deserializing request',
+      });
+      await assertUnharmed();
+    });
+
+    test('valid multi-byte UTF-8 is stored exactly: OK', async () => {
+      const book = {id: 79, title: 'Les Misérables 📚', author: '曹雪芹'};
+      assertStatus(await call(books.address, 'Insert', grpcFrame(bookBytes(book.id, book.title, book.author))), {
+        status: 'OK',
+        message: 'OK',
+      });
+      assert.deepEqual(await books.client.get({id: book.id}), book);
+      await assertUnharmed([...SEED_BOOKS.map((seed) => seed.id), book.id]);
+      await books.client.delete({id: book.id});
+    });
+  });
+
   describe('unknown methods and services', () => {
     const cases = {
       'an unknown method': `${SERVICE}/Burn`,

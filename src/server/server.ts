@@ -6,6 +6,7 @@ import {createBookService} from './book-service.js';
 import {callLoggingMiddleware} from './call-logging.js';
 import {errorStatusMiddleware} from './error-status.js';
 import type {Logger} from './logger.js';
+import {withStrictRequestDecoding} from './strict-requests.js';
 import {createTerminator} from './terminator.js';
 
 export interface BooksServerOptions {
@@ -56,7 +57,7 @@ export function createBooksServer({
     .use(callLoggingMiddleware(logger))
     .use(errorStatusMiddleware(logger))
     .use(terminator.middleware);
-  server.add(BookServiceDefinition, createBookService(catalogue));
+  server.add(withStrictRequestDecoding(BookServiceDefinition), createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
   return {
     async listen(host, port) {
