@@ -69,6 +69,9 @@ describe('hostile input on the HTTP/2 port', () => {
     const garbage = {
       'over-long varints': Buffer.alloc(11, 0xff),
       'a JSON body': Buffer.from('{"id": 60, "title": "JSON", "author": "Sent as gRPC"}'),
+      // 'D' reads as an end-group tag: lenient decoding would stop there and
+      // take the rest for an empty message.
+      'plain text': Buffer.from('DROP TABLE books; -- not a protobuf message'),
       'a field key with no value': Buffer.from([0x08]),
     };
     for (const [name, payload] of Object.entries(garbage)) {
@@ -213,6 +216,24 @@ describe('hostile input on the HTTP/2 port', () => {
       assertStatus(await call(books.address, 'Insert', grpcFrame(book)), {
         status: 'INVALID_ARGUMENT',
         message: 'title must not be empty or blank',
+      });
+      await assertUnharmed();
+    });
+
+    test('field number 0, which does not exist, before the author: INTERNAL, not a book without an author', async () => {
+      const book = Buffer.concat([varintField(1, 56), bytesField(2, 'Cut short'), Buffer.from([0x00]), bytesField(3, 'Hidden')]);
+      assertStatus(await call(books.address, 'Insert', grpcFrame(book)), {
+        status: 'INTERNAL',
+        message: 'Error deserializing request',
+      });
+      await assertUnharmed();
+    });
+
+    test('an end-group tag outside any group, then the rest of a book: INTERNAL', async () => {
+      const book = Buffer.concat([varintField(1, 57), fieldKey(2, WireType.endGroup), bytesField(2, 'After'), bytesField(3, 'Hidden')]);
+      assertStatus(await call(books.address, 'Insert', grpcFrame(book)), {
+        status: 'INTERNAL',
+        message: 'Error deserializing request',
       });
       await assertUnharmed();
     });

@@ -7,6 +7,11 @@ import {BinaryReader} from '@bufbuild/protobuf/wire';
 // undecodable. The same is done here, where the server hands its service
 // definition to nice-grpc: a decoder that throws makes grpc-js answer
 // INTERNAL "Error deserializing request" before the service sees the call.
+//
+// They also stop, without an error, at a tag no message may hold at its top
+// level (field number 0, or an end-group with no group open), and return what
+// they read so far: plain text beginning with 'D' would be an empty request.
+// A request must therefore be read to its last byte.
 
 /** What this module needs of a ts-proto message type. */
 interface MessageDecoder {
@@ -20,7 +25,7 @@ interface ServiceDefinitionShape {
 
 const strictUtf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true});
 
-/** `definition` with request decoders that refuse invalid UTF-8 in string fields. */
+/** `definition` with request decoders that refuse invalid UTF-8, and bytes left unread. */
 export function withStrictRequestDecoding<Definition extends ServiceDefinitionShape>(definition: Definition): Definition {
   const methods = Object.fromEntries(
     Object.entries(definition.methods).map(([key, method]) => [key, {...method, requestType: strictDecoder(method.requestType)}]),
@@ -30,10 +35,15 @@ export function withStrictRequestDecoding<Definition extends ServiceDefinitionSh
 }
 
 function strictDecoder<Type extends MessageDecoder>(type: Type): Type {
-  return {
-    ...type,
+  const decode = (input: BinaryReader | Uint8Array, length?: number): unknown => {
     // Nested messages are decoded from the same reader, so they are strict too.
-    decode: (input: BinaryReader | Uint8Array, length?: number) =>
-      type.decode(input instanceof BinaryReader ? input : new BinaryReader(input, (bytes) => strictUtf8.decode(bytes)), length),
+    if (input instanceof BinaryReader) return type.decode(input, length);
+    const reader = new BinaryReader(input, (bytes) => strictUtf8.decode(bytes));
+    const message = type.decode(reader);
+    if (reader.pos !== reader.len) {
+      throw new Error(`decoding stopped at byte ${reader.pos} of ${reader.len}, on a tag no message may hold`);
+    }
+    return message;
   };
+  return {...type, decode};
 }
