@@ -10,6 +10,7 @@ import type {Logger} from './logger.js';
 import {tokenAuthMiddleware} from './auth.js';
 import type {Metrics} from './metrics.js';
 import {addReflection} from './reflection.js';
+import {withStrictRequestDecoding} from './strict-requests.js';
 import {createTerminator} from './terminator.js';
 
 export interface BooksServerOptions {
@@ -76,7 +77,7 @@ export function createBooksServer({
     .use(errorStatusMiddleware(logger))
     .use(terminator.middleware);
   const books = token === undefined ? server : server.with(tokenAuthMiddleware(token, protectedPaths(authReads)));
-  books.add(BookServiceDefinition, createBookService(catalogue));
+  books.add(withStrictRequestDecoding(BookServiceDefinition), createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
   addReflection(server, [BookServiceDefinition.fullName, HealthDefinition.fullName]);
   return {

@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events';
 import {isAbortError} from 'abort-controller-x';
 import {ServerError, Status, type ServerMiddleware} from 'nice-grpc';
 
@@ -15,6 +16,10 @@ export interface Terminator {
  */
 export function createTerminator(): Terminator {
   const terminating = new AbortController();
+  // Every open stream listens here, one listener each, removed as it ends:
+  // thousands of watchers are normal (the watcher cap bounds them), so Node's
+  // "possible memory leak" warning past 10 listeners would only mislead.
+  setMaxListeners(0, terminating.signal);
   const middleware: ServerMiddleware = async function* terminable(call, context) {
     if (!call.responseStream) return yield* call.next(call.request, context);
     // A controller of its own per call, linked by listeners that are removed
