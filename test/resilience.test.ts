@@ -39,6 +39,24 @@ describe('client resilience', () => {
     }
   });
 
+  test('the deadline, not an attempt count, ends the retries of a read', async () => {
+    const port = await freePort();
+    let retries = 0;
+    const {client, close} = createBooksClient(`127.0.0.1:${port}`, {timeoutMs: 3000, onRetry: () => retries++});
+    const started = performance.now();
+    try {
+      await assert.rejects(
+        client.list({}),
+        (error) => error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED,
+      );
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed > 2500 && elapsed < 5000, `gave up after ${Math.round(elapsed)} ms`);
+      assert.ok(retries >= 3, `${retries} retries`);
+    } finally {
+      close();
+    }
+  });
+
   test('writes are not retried: an Insert whose reply was lost must not turn into ALREADY_EXISTS', async () => {
     const port = await freePort();
     let retried = false;

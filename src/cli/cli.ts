@@ -76,7 +76,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .option('--address <host:port>', `server address (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`)
     .option('--json', 'print JSON only: one object per line')
-    .option('--timeout <ms>', `deadline of each call in milliseconds (default ${DEFAULT_TIMEOUT_MS})`)
+    .option(
+      '--timeout <ms>',
+      `deadline of each call, retries included; for watch, of opening the stream (default ${DEFAULT_TIMEOUT_MS})`,
+    )
     .option('--tls', 'connect with TLS, trusting the system certificate authorities')
     .option('--ca <file>', 'connect with TLS, trusting this PEM certificate authority')
     .option('--token-file <file>', 'file holding the bearer token (env BOOKS_TOKEN holds the token itself)');
@@ -159,6 +162,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await (result ?? Promise.resolve(EXIT_OK));
   } catch (error: unknown) {
     if (!(error instanceof UsageError || isCacError(error))) throw error;
+    // cac reads a negative number as an option: say what is really wrong.
+    if (/^Unknown option `-\d+`$/.test(error.message)) error.message = 'ids are positive integers';
     io.stderr(`books: ${error.message}\n\n`);
     helpOnStderr(program, io);
     return EXIT_USAGE;
@@ -171,17 +176,21 @@ async function call(
   what: string,
   body: (client: BooksClient, connection: BooksConnection) => Promise<void>,
 ): Promise<number> {
+  // A read retried until its deadline is best explained by why it was retried.
+  let retriedFor: ClientError | undefined;
   const connection = createBooksClient(options.address, {
     timeoutMs: options.timeout,
     tls: options.tls,
     token: options.token,
+    onRetry: (error) => (retriedFor = error),
   });
   try {
     await body(connection.client, connection);
     return EXIT_OK;
   } catch (error: unknown) {
     if (error instanceof UsageError) throw error;
-    io.stderr(formatCallError(what, options.address, error));
+    const gaveUp = error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED && retriedFor !== undefined;
+    io.stderr(formatCallError(what, options.address, gaveUp ? retriedFor : error));
     return EXIT_CALL_FAILED;
   } finally {
     connection.close();

@@ -55,8 +55,10 @@ export function formatWatchedBook(book: Book, json: boolean): string {
 /** One line for stderr: what failed, the status code's name, and the server's details. */
 export function formatCallError(what: string, address: string, error: unknown): string {
   if (error instanceof ClientError) {
+    // The hint fits a server that cannot be reached, not one that said it is stopping.
+    const unreachable = error.code === Status.UNAVAILABLE && /No connection established|ECONNREFUSED|connect/i.test(error.details);
     const hint =
-      error.code === Status.UNAVAILABLE
+      unreachable
         ? ` (is a books server running at ${address}?)`
         : error.code === Status.DEADLINE_EXCEEDED
           ? ` (no answer from ${address} in time)`

@@ -60,7 +60,9 @@ export function createBooksClient(address: string, options: BooksClientOptions =
     retry: true,
     retryBaseDelayMs: 100,
     retryMaxDelayMs: 1000,
-    retryMaxAttempts: 5,
+    // The deadline, not a count, ends the retries: a restart that takes a few
+    // seconds is ridden out when the caller allows that long.
+    retryMaxAttempts: Number.MAX_SAFE_INTEGER,
     retryableStatuses: [Status.UNAVAILABLE],
     onRetryableError: onRetry,
   };
@@ -71,8 +73,9 @@ export function createBooksClient(address: string, options: BooksClientOptions =
       .map(([name]) => [name, IDEMPOTENT_METHODS.has(name) ? read : unary]),
   );
   const everyCall = token === undefined ? {} : {metadata: Metadata({authorization: `Bearer ${token}`})};
-  // The deadline middleware goes first, so that it bounds all retries together.
-  const factory = createClientFactory().use(deadlineMiddleware).use(retryMiddleware);
+  // Client middleware attached last runs outermost: the deadline bounds all
+  // attempts together and cuts a backoff delay short.
+  const factory = createClientFactory().use(retryMiddleware).use(deadlineMiddleware);
   const client = factory.create(BookServiceDefinition, channel, {'*': everyCall, ...perMethod});
   const health = factory.create(HealthDefinition, channel, {check: read});
   return {client, health, close: () => channel.close()};

@@ -44,29 +44,30 @@ export class ConfigError extends Error {
 export const CONFIG_USAGE = `Usage: books-server [options]
 
 Options (flag, then environment variable, then default):
-  --store <kind>              BOOKS_STORE              postgres with a database URL, else sqlite
-                                                       (sqlite, memory, postgres)
-  --db <file>                 BOOKS_DB                 ./data/books.db (SQLite file)
-  --database-url <url>        DATABASE_URL             none (PostgreSQL, e.g. postgres://user@host/db)
-  --database-schema <name>    BOOKS_DATABASE_SCHEMA    public (replicas sharing it see each other)
-  --host <host>               BOOKS_HOST               0.0.0.0
-  --port <port>               BOOKS_PORT, PORT         50051 (0 picks a free port)
-  --log-level <level>         BOOKS_LOG_LEVEL          info (${LOG_LEVELS.join(', ')})
-  --watch-queue-size <n>      BOOKS_WATCH_QUEUE_SIZE   1024 books per watcher
-  --shutdown-timeout-ms <ms>  BOOKS_SHUTDOWN_TIMEOUT_MS 5000
-  --drain-delay-ms <ms>       BOOKS_DRAIN_DELAY_MS     0 (NOT_SERVING for this long before stopping,
-                                                       so load balancers move traffic away first)
-  --max-watchers <n>          BOOKS_MAX_WATCHERS       20000 open watches
-  --max-request-bytes <n>     BOOKS_MAX_REQUEST_BYTES  16384 (a book is at most about 2 KiB)
-  --keepalive-ms <ms>         BOOKS_KEEPALIVE_MS       30000 (a vanished client is dropped
-                                                       within this plus 10 s)
-  --tls-cert <file>           BOOKS_TLS_CERT           none (PEM certificate chain; with --tls-key: TLS only)
-  --tls-key <file>            BOOKS_TLS_KEY            none (PEM private key)
-  --token-file <file>         BOOKS_TOKEN_FILE         none (or the token itself in BOOKS_TOKEN; never a
-                                                       flag, which would show in ps): Insert and Delete
-                                                       then need "authorization: Bearer <token>"
-  --auth-reads                BOOKS_AUTH_READS=true    reads need the token too
-  --metrics-port <port>       BOOKS_METRICS_PORT       none (Prometheus metrics at http://host:port/metrics)
+  --store <kind>              BOOKS_STORE                postgres with a database URL, else sqlite
+                                                         (sqlite, memory, postgres)
+  --db <file>                 BOOKS_DB                   data/books.db (SQLite; relative to the working
+                                                         directory)
+  --database-url <url>        DATABASE_URL               none (PostgreSQL, e.g. postgres://user@host/db)
+  --database-schema <name>    BOOKS_DATABASE_SCHEMA      public (replicas sharing it see each other)
+  --host <host>               BOOKS_HOST                 0.0.0.0
+  --port <port>               BOOKS_PORT, PORT           50051 (0 picks a free port)
+  --log-level <level>         BOOKS_LOG_LEVEL            info (${LOG_LEVELS.join(', ')})
+  --watch-queue-size <n>      BOOKS_WATCH_QUEUE_SIZE     1024 books per watcher
+  --shutdown-timeout-ms <ms>  BOOKS_SHUTDOWN_TIMEOUT_MS  5000
+  --drain-delay-ms <ms>       BOOKS_DRAIN_DELAY_MS       0 (NOT_SERVING for this long before stopping,
+                                                         so load balancers move traffic away first)
+  --max-watchers <n>          BOOKS_MAX_WATCHERS         20000 open watches
+  --max-request-bytes <n>     BOOKS_MAX_REQUEST_BYTES    16384 (a book is at most about 2 KiB)
+  --keepalive-ms <ms>         BOOKS_KEEPALIVE_MS         30000 (a vanished client is dropped
+                                                         within this plus 10 s)
+  --tls-cert <file>           BOOKS_TLS_CERT             none (PEM certificate chain; with --tls-key: TLS only)
+  --tls-key <file>            BOOKS_TLS_KEY              none (PEM private key)
+  --token-file <file>         BOOKS_TOKEN_FILE           none (or the token itself in BOOKS_TOKEN; never a
+                                                         flag, which would show in ps): Insert and Delete
+                                                         then need "authorization: Bearer <token>"
+  --auth-reads                BOOKS_AUTH_READS=true      reads need the token too
+  --metrics-port <port>       BOOKS_METRICS_PORT         none (Prometheus metrics at http://host:port/metrics)
   -h, --help                  print this help
 `;
 
