@@ -34,7 +34,11 @@ describe('shutdown', () => {
     await shutdown;
     assert.deepEqual(await store.get(5), {id: 5, title: 'In flight', author: 'Someone'});
     const late = createBooksClient(books.address, {timeoutMs: 2000});
-    await assert.rejects(late.client.list({}), (error) => error instanceof ClientError && error.code === Status.UNAVAILABLE);
+    // A write, which is not retried, sees the refusal itself.
+    await assert.rejects(
+      late.client.insert({id: 6, title: 'Too late', author: 'Someone'}),
+      (error) => error instanceof ClientError && error.code === Status.UNAVAILABLE,
+    );
     late.close();
     await books.close();
   });
