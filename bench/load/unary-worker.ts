@@ -1,20 +1,23 @@
 #!/usr/bin/env node
-import type {Client} from '@grpc/grpc-js';
+import type {ClientHttp2Session} from 'node:http2';
 import {performance} from 'node:perf_hooks';
+import {Book, BookIdRequest, BookList, Empty} from '../../src/gen/books/books.js';
+import {benchBook, GET_ID} from '../bench-books.js';
 import {LatencyHistogram} from '../histogram.js';
 import type {UnaryLoadParams, UnaryLoadResult, UnaryMethod} from '../messages.js';
-import {BOOK_METHODS} from '../wire/book-methods.js';
-import {connectClient, unaryCall} from '../wire/grpc-client.js';
-import {benchBook, GET_ID} from '../bench-books.js';
+import {http2UnaryCall} from './http2-unary.js';
+import {openSession} from './http2-session.js';
 
 // A unary load process: `concurrency` callers in closed loops (each sends
 // its next call when the previous answers) spread round-robin over
 // `connections` HTTP/2 connections, for warm-up plus the measured window.
-// It talks plain @grpc/grpc-js so that both servers face the same, lean client.
+// Requests are encoded and responses decoded with the generated codecs, as
+// any client would; the transport is plain node:http2 (see http2-unary.ts).
 
 const params = JSON.parse(process.argv[2]!) as UnaryLoadParams;
+process.on('disconnect', () => process.exit(1));
 
-const clients = await Promise.all(Array.from({length: params.connections}, () => connectClient(params.address)));
+const sessions = await Promise.all(Array.from({length: params.connections}, () => openSession(params.address)));
 
 const call = callerFor(params.method);
 const histogram = new LatencyHistogram();
@@ -30,10 +33,10 @@ const cpuTimer = setTimeout(() => (cpuAtStart = process.cpuUsage()), params.warm
 
 async function caller(): Promise<void> {
   while (performance.now() < measureUntil) {
-    const client = clients[turn++ % clients.length]!;
+    const session = sessions[turn++ % sessions.length]!;
     const started = performance.now();
     try {
-      await call(client);
+      await call(session);
     } catch (error: unknown) {
       errors++;
       firstError ??= String(error);
@@ -49,7 +52,7 @@ async function caller(): Promise<void> {
 await Promise.all(Array.from({length: params.concurrency}, caller));
 clearTimeout(cpuTimer);
 const cpu = process.cpuUsage(cpuAtStart);
-for (const client of clients) client.close();
+for (const session of sessions) session.close();
 
 const result: UnaryLoadResult = {
   type: 'unary-result',
@@ -62,15 +65,23 @@ const result: UnaryLoadResult = {
 };
 process.send!(result, () => process.exit(0));
 
-function callerFor(method: UnaryMethod): (client: Client) => Promise<unknown> {
+function callerFor(method: UnaryMethod): (session: ClientHttp2Session) => Promise<unknown> {
+  const path = (name: string): string => `/books.BookService/${name}`;
   switch (method) {
-    case 'get':
-      return (client) => unaryCall(client, BOOK_METHODS.get, {id: GET_ID});
-    case 'list':
-      return (client) => unaryCall(client, BOOK_METHODS.list, {});
+    case 'get': {
+      const request = BookIdRequest.encode({id: GET_ID}).finish();
+      return async (session) => Book.decode(await http2UnaryCall(session, path('Get'), request));
+    }
+    case 'list': {
+      const request = Empty.encode({}).finish();
+      return async (session) => BookList.decode(await http2UnaryCall(session, path('List'), request));
+    }
     case 'insert': {
       let nextId = params.firstId;
-      return (client) => unaryCall(client, BOOK_METHODS.insert, benchBook(nextId++));
+      return async (session) => {
+        const request = Book.encode(benchBook(nextId++)).finish();
+        return Empty.decode(await http2UnaryCall(session, path('Insert'), request));
+      };
     }
   }
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import {connect, constants, type ClientHttp2Session, type ClientHttp2Stream} from 'node:http2';
+import {constants, type ClientHttp2Session, type ClientHttp2Stream} from 'node:http2';
 import {monotonicMicros, sentMicrosOf} from '../bench-books.js';
 import {LatencyHistogram} from '../histogram.js';
 import type {WatchCommand, WatchLoadParams, WatchReport} from '../messages.js';
 import {Book} from '../../src/gen/books/books.js';
 import {EMPTY_MESSAGE_FRAME, GrpcMessageReader} from './grpc-message-reader.js';
+import {openSession} from './http2-session.js';
 
 // A watch load process: opens `watchers` Watch streams spread over
 // `connections` HTTP/2 connections, says when every one is registered, then
@@ -122,14 +123,6 @@ function openWatcher(session: ClientHttp2Session): Promise<void> {
       }
     });
     stream.once('close', () => reject(new Error('watch closed before its headers')));
-  });
-}
-
-function openSession(address: string): Promise<ClientHttp2Session> {
-  return new Promise((resolve, reject) => {
-    const session = connect(`http://${address}`);
-    session.once('connect', () => resolve(session));
-    session.once('error', reject);
   });
 }
 
