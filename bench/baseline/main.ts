@@ -9,7 +9,12 @@ import {createBaselineService} from './service.js';
 // same flags, and the same JSON "listening" line on stdout.
 
 const {values} = parseArgs({
-  options: {host: {type: 'string', default: '127.0.0.1'}, port: {type: 'string', default: '0'}},
+  options: {
+    host: {type: 'string', default: '127.0.0.1'},
+    port: {type: 'string', default: '0'},
+    // Accepted so that both servers take the same command line; it logs nothing per call anyway.
+    'log-level': {type: 'string'},
+  },
 });
 const server = new Server();
 server.addService(BOOK_METHODS, createBaselineService(SEED_BOOKS));

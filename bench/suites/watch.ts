@@ -17,7 +17,7 @@ import {connectClient, unaryCall} from '../wire/grpc-client.js';
 
 type WatchResult = Extract<WatchReport, {type: 'watch-result'}>;
 
-interface Measurement {
+export interface WatchMeasurement {
   readonly expected: number;
   readonly results: WatchResult[];
   readonly memoryPerWatcherBytes: number;
@@ -39,11 +39,11 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
   const results: WatchCaseResult[] = [];
   for (const watchCase of plan.cases) {
     const name = watchCaseName(watchCase);
-    const measured: Record<SystemName, Measurement[]> = {product: [], baseline: []};
+    const measured: Record<SystemName, WatchMeasurement[]> = {product: [], baseline: []};
     for (let round = 0; round < plan.rounds; round++) {
       const order: SystemUnderTest[] = round % 2 === 0 ? [PRODUCT, BASELINE] : [BASELINE, PRODUCT];
       for (const system of order) {
-        const measurement = await measure(system, watchCase, plan.drainTimeoutMs);
+        const measurement = await measureWatchCase(system, watchCase, plan.drainTimeoutMs);
         measured[system.name].push(measurement);
         const delivered = measurement.results.reduce((sum, result) => sum + result.delivered, 0);
         const latency = mergedLatency(measurement.results);
@@ -61,7 +61,7 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
   return results;
 }
 
-async function measure(system: SystemUnderTest, watchCase: WatchCase, drainTimeoutMs: number): Promise<Measurement> {
+export async function measureWatchCase(system: SystemUnderTest, watchCase: WatchCase, drainTimeoutMs: number): Promise<WatchMeasurement> {
   const server = await startServer(system);
   const workers: ChildProcess[] = [];
   const inserter = await connectClient(server.address);
@@ -139,7 +139,7 @@ function command(worker: ChildProcess, message: WatchCommand): void {
   worker.send(message);
 }
 
-function summarise(measurements: readonly Measurement[]): WatchSystemResult {
+function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult {
   const latencies = measurements.map((measurement) => mergedLatency(measurement.results));
   const all = measurements.flatMap((measurement) => measurement.results);
   const firstError =
