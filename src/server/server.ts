@@ -3,6 +3,7 @@ import {HealthDefinition, HealthServiceImpl, HealthState} from 'nice-grpc-server
 import type {Catalogue} from '../domain/catalogue.js';
 import {BookServiceDefinition} from '../gen/books/books.js';
 import {createBookService} from './book-service.js';
+import {BookServiceServerDefinition} from './book-service-definition.js';
 import {callMiddleware} from './call-middleware.js';
 import type {Logger} from './logger.js';
 import {createTerminator} from './terminator.js';
@@ -35,7 +36,7 @@ export function createBooksServer({catalogue, logger, shutdownTimeoutMs}: BooksS
   // The overall server ('') is healthy by default; the service only once listening.
   health.setStatus('unhealthy', BookServiceDefinition.fullName);
   const server = createServer().use(callMiddleware(logger, terminator));
-  server.add(BookServiceDefinition, createBookService(catalogue));
+  server.add(BookServiceServerDefinition, createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
   return {
     async listen(host, port) {
