@@ -19,7 +19,7 @@ export interface UnaryLoadParams {
 
 export interface UnaryLoadResult {
   readonly type: 'unary-result';
-  /** Calls completed within the measured window. */
+  /** Calls that succeeded within the measured window. */
   readonly completed: number;
   readonly seconds: number;
   readonly errors: number;

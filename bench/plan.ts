@@ -12,6 +12,8 @@ export interface WatchCase {
   /** Load processes the watchers are spread over (connections divide evenly among them). */
   readonly processes: number;
   readonly insertsPerSecond: number;
+  /** Inserts at the same rate before the measured ones: delivered and counted, but not timed. */
+  readonly warmupSeconds: number;
   readonly insertSeconds: number;
 }
 
@@ -28,8 +30,12 @@ export interface Plan {
   readonly watch: {
     readonly cases: readonly WatchCase[];
     readonly rounds: number;
-    /** How long to wait after the last insert for deliveries still in flight. */
-    readonly drainTimeoutMs: number;
+    /**
+     * After the last insert, deliveries still in flight are awaited for as
+     * long as they keep arriving (a stall this long ends the wait), up to a cap.
+     */
+    readonly drainStallMs: number;
+    readonly drainCapMs: number;
   };
   readonly startup: {
     /** Server starts per system; also CLI `list` runs. */
@@ -50,11 +56,12 @@ export const FULL_PLAN: Plan = {
   unary: {cases: everyUnaryCase(), rounds: 5, warmupMs: 500, durationMs: 2000},
   watch: {
     cases: [
-      {watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 100, insertSeconds: 10},
-      {watchers: 10_000, connections: 8, processes: 4, insertsPerSecond: 20, insertSeconds: 10},
+      {watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 100, warmupSeconds: 1, insertSeconds: 5},
+      {watchers: 10_000, connections: 8, processes: 4, insertsPerSecond: 20, warmupSeconds: 1, insertSeconds: 5},
     ],
-    rounds: 3,
-    drainTimeoutMs: 15_000,
+    rounds: 4,
+    drainStallMs: 5000,
+    drainCapMs: 60_000,
   },
   startup: {rounds: 10},
 };
@@ -69,9 +76,10 @@ export const QUICK_PLAN: Plan = {
     durationMs: 1000,
   },
   watch: {
-    cases: [{watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 100, insertSeconds: 2}],
+    cases: [{watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 100, warmupSeconds: 0.5, insertSeconds: 2}],
     rounds: 1,
-    drainTimeoutMs: 5000,
+    drainStallMs: 3000,
+    drainCapMs: 15_000,
   },
   startup: {rounds: 2},
 };

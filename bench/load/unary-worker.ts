@@ -38,8 +38,10 @@ async function caller(): Promise<void> {
     try {
       await call(session);
     } catch (error: unknown) {
+      // A failed call is no throughput; any failure fails the run.
       errors++;
       firstError ??= String(error);
+      continue;
     }
     const ended = performance.now();
     if (ended >= measureFrom && ended <= measureUntil) {

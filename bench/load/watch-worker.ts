@@ -93,7 +93,9 @@ function openWatcher(session: ClientHttp2Session): Promise<void> {
   const onBook = (bytes: Uint8Array): void => {
     const receivedMicros = monotonicMicros();
     const book = Book.decode(bytes);
-    histogram.record((receivedMicros - sentMicrosOf(book)) / 1000);
+    const sentMicros = sentMicrosOf(book);
+    // Warm-up books carry no send time: delivered and counted, not timed.
+    if (!Number.isNaN(sentMicros)) histogram.record((receivedMicros - sentMicros) / 1000);
     if (book.id <= watcher.lastId) outOfOrder++;
     watcher.lastId = book.id;
     watcher.delivered++;

@@ -43,7 +43,7 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
     for (let round = 0; round < plan.rounds; round++) {
       const order: SystemUnderTest[] = round % 2 === 0 ? [PRODUCT, BASELINE] : [BASELINE, PRODUCT];
       for (const system of order) {
-        const measurement = await measureWatchCase(system, watchCase, plan.drainTimeoutMs);
+        const measurement = await measureWatchCase(system, watchCase, plan);
         measured[system.name].push(measurement);
         const delivered = measurement.results.reduce((sum, result) => sum + result.delivered, 0);
         const latency = mergedLatency(measurement.results);
@@ -61,7 +61,11 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
   return results;
 }
 
-export async function measureWatchCase(system: SystemUnderTest, watchCase: WatchCase, drainTimeoutMs: number): Promise<WatchMeasurement> {
+export async function measureWatchCase(
+  system: SystemUnderTest,
+  watchCase: WatchCase,
+  drainPolicy: Pick<Plan['watch'], 'drainStallMs' | 'drainCapMs'>,
+): Promise<WatchMeasurement> {
   const server = await startServer(system);
   const workers: ChildProcess[] = [];
   const inserter = await connectClient(server.address);
@@ -87,12 +91,15 @@ export async function measureWatchCase(system: SystemUnderTest, watchCase: Watch
     await sleep(500);
     const rssAfter = readRssBytes(server.pid);
 
-    const count = watchCase.insertsPerSecond * watchCase.insertSeconds;
-    const expected = count * watchCase.watchers;
+    const rate = watchCase.insertsPerSecond;
+    const warmups = Math.round(rate * watchCase.warmupSeconds);
+    const count = rate * watchCase.insertSeconds;
+    const expected = (warmups + count) * watchCase.watchers;
+    const warmed = await insertAtRate(inserter, warmups, rate, 1_000, false);
     const cpuBefore = readCpuSeconds(server.pid);
-    const inserted = await insertAtRate(inserter, count, watchCase.insertsPerSecond, 1_000);
+    const inserted = await insertAtRate(inserter, count, rate, 1_000 + warmups, true);
     const serverCpuSeconds = readCpuSeconds(server.pid) - cpuBefore;
-    await drain(workers, expected, drainTimeoutMs);
+    await drain(workers, expected, drainPolicy);
 
     const results = await Promise.all(
       workers.map((worker) => {
@@ -108,7 +115,9 @@ export async function measureWatchCase(system: SystemUnderTest, watchCase: Watch
       openSeconds,
       insertSeconds: inserted.seconds,
       serverCpuSeconds,
-      insertFailures: inserted.failed === 0 ? [] : [`${inserted.failed} inserts failed: ${inserted.firstError}`],
+      insertFailures: [warmed, inserted]
+        .filter((outcome) => outcome.failed > 0)
+        .map((outcome) => `${outcome.failed} inserts failed: ${outcome.firstError}`),
     };
   } finally {
     inserter.close();
@@ -117,10 +126,20 @@ export async function measureWatchCase(system: SystemUnderTest, watchCase: Watch
   }
 }
 
-/** Waits until every book has reached every watcher, or the timeout: late books still count, lost ones do not. */
-async function drain(workers: readonly ChildProcess[], expected: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
+/**
+ * Waits until every book has reached every watcher, for as long as books
+ * keep arriving: a server that is behind gets to catch up (its lateness is
+ * in the latencies), but a lost book ends the wait after a stall.
+ */
+async function drain(
+  workers: readonly ChildProcess[],
+  expected: number,
+  {drainStallMs, drainCapMs}: Pick<Plan['watch'], 'drainStallMs' | 'drainCapMs'>,
+): Promise<void> {
+  const cap = performance.now() + drainCapMs;
+  let lastDelivered = -1;
+  let lastProgress = performance.now();
+  while (performance.now() < cap && performance.now() - lastProgress < drainStallMs) {
     const progress = await Promise.all(
       workers.map((worker) => {
         const report = nextReport<WatchReport, 'progress'>(worker, 'progress', 10_000);
@@ -131,6 +150,10 @@ async function drain(workers: readonly ChildProcess[], expected: number, timeout
     const delivered = progress.reduce((sum, report) => sum + report.delivered, 0);
     const ended = progress.reduce((sum, report) => sum + report.ended, 0);
     if (delivered >= expected || ended > 0) return;
+    if (delivered > lastDelivered) {
+      lastDelivered = delivered;
+      lastProgress = performance.now();
+    }
     await sleep(100);
   }
 }
