@@ -30,7 +30,6 @@ export interface WatchSystemResult {
   readonly outOfOrder: number;
   readonly endedEarly: number;
   readonly firstError?: string;
-  readonly deliveriesPerSecond: Spread;
   readonly p50Ms: Spread;
   readonly p99Ms: Spread;
   readonly maxMs: Spread;

@@ -59,15 +59,16 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
       '## Watch fan-out',
       '',
       'Delivery latency runs from just before the Insert call to the moment a watcher decodes the book',
-      '(the send time travels in the title). Memory is the server\'s RSS growth while the watchers',
-      'opened, divided by their number. CPU is per second of inserts (1.0 = one core).',
+      '(the send time travels in the title), over the timed inserts that follow a warm-up. Every book,',
+      'warm-up included, must reach every watcher in order. Memory is the server\'s RSS growth while',
+      'the watchers opened, divided by their number. CPU is per second of timed inserts (1.0 = one core).',
       '',
-      '| case | system | delivered | p50 / p99 / max ms | deliveries/s | KiB per watcher | open s | server CPU | load CPU |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| case | system | delivered | p50 / p99 / max ms | KiB per watcher | open s | server CPU | load CPU |',
+      '|---|---|---|---|---|---|---|---|',
       ...results.watch.flatMap(({name, systems}) =>
         (['product', 'baseline'] as const).map((system) => {
           const outcome = systems[system];
-          return `| ${name} | ${system} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${withSpread(outcome.deliveriesPerSecond, 0)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${outcome.serverCpuShare.median.toFixed(2)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
+          return `| ${name} | ${system} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${outcome.serverCpuShare.median.toFixed(2)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
         }),
       ),
       '',

@@ -5,6 +5,8 @@ import type {SystemName} from '../systems.js';
 interface Panel {
   readonly title: string;
   readonly unit: string;
+  /** Log for values that span decades (a few ms next to seconds); bars then start at 1 unit. */
+  readonly scale: 'linear' | 'log';
   readonly rows: readonly {readonly label: string; readonly values: Record<SystemName, number>}[];
 }
 
@@ -24,6 +26,7 @@ export function renderChart(results: BenchResults): string {
     panels.push({
       title: 'Unary throughput (higher is better)',
       unit: 'req/s',
+      scale: 'linear',
       rows: results.unary.map(({name, systems}) => ({
         label: name,
         values: {product: systems.product.requestsPerSecond.median, baseline: systems.baseline.requestsPerSecond.median},
@@ -32,6 +35,7 @@ export function renderChart(results: BenchResults): string {
     panels.push({
       title: 'Unary p99 latency (lower is better)',
       unit: 'ms',
+      scale: 'linear',
       rows: results.unary.map(({name, systems}) => ({
         label: name,
         values: {product: systems.product.p99Ms.median, baseline: systems.baseline.p99Ms.median},
@@ -40,8 +44,9 @@ export function renderChart(results: BenchResults): string {
   }
   if (results.watch.length > 0) {
     panels.push({
-      title: 'Watch delivery latency, p50 and p99 (lower is better)',
+      title: 'Watch delivery latency, p50 and p99 (lower is better; log scale)',
       unit: 'ms',
+      scale: 'log',
       rows: results.watch.flatMap(({name, systems}) =>
         (['p50Ms', 'p99Ms'] as const).map((quantile) => ({
           label: `${name.replace(/^Watch /, '')} ${quantile.slice(0, 3)}`,
@@ -76,13 +81,17 @@ export function renderChart(results: BenchResults): string {
 function renderPanel(panel: Panel, top: number): string {
   const largest = Math.max(...panel.rows.flatMap((row) => [row.values.product, row.values.baseline]), 1e-9);
   const barSpace = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+  const share =
+    panel.scale === 'linear'
+      ? (value: number): number => value / largest
+      : (value: number): number => Math.log10(Math.max(value, 1)) / Math.max(Math.log10(largest), 1e-9);
   const out = [`<text x="10" y="${top + 14}" font-size="13" font-weight="bold">${escape(panel.title)}</text>`];
   panel.rows.forEach((row, index) => {
     const rowTop = top + PANEL_HEADER + index * ROW_HEIGHT;
     out.push(`<text x="${LABEL_WIDTH - 8}" y="${rowTop + BAR_HEIGHT + 3}" text-anchor="end">${escape(row.label)}</text>`);
     (['product', 'baseline'] as const).forEach((system, bar) => {
       const value = row.values[system];
-      const width = Number.isFinite(value) ? Math.max(1, (value / largest) * barSpace) : 0;
+      const width = Number.isFinite(value) ? Math.max(1, share(value) * barSpace) : 0;
       const barTop = rowTop + bar * BAR_HEIGHT;
       out.push(
         `<rect x="${LABEL_WIDTH}" y="${barTop}" width="${width.toFixed(1)}" height="${BAR_HEIGHT - 1}" fill="${COLOURS[system]}"/>`,

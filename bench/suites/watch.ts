@@ -174,11 +174,6 @@ function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult
     outOfOrder: all.reduce((sum, result) => sum + result.outOfOrder, 0),
     endedEarly: all.reduce((sum, result) => sum + result.ended, 0),
     ...(firstError === undefined ? {} : {firstError}),
-    deliveriesPerSecond: spreadOf(
-      measurements.map(
-        (measurement) => measurement.results.reduce((sum, result) => sum + result.delivered, 0) / measurement.insertSeconds,
-      ),
-    ),
     p50Ms: spreadOf(latencies.map((latency) => latency.quantileMs(0.5))),
     p99Ms: spreadOf(latencies.map((latency) => latency.quantileMs(0.99))),
     maxMs: spreadOf(latencies.map((latency) => latency.maxMs)),
