@@ -7,6 +7,7 @@ import {ClientError, Status} from 'nice-grpc';
 import {createBooksClient} from '../src/client/client.js';
 import {startServerProcess, type ServerProcess} from './helpers/processes.js';
 import {dropSchema, postgresSkipReason, TEST_DATABASE_URL, uniqueSchema} from './helpers/stores.js';
+import {eventually} from './helpers/eventually.js';
 import {startTcpProxy} from './helpers/tcp-proxy.js';
 
 /**
@@ -106,17 +107,26 @@ describe('PostgreSQL outages', {skip: postgresSkipReason()}, () => {
     url.port = String(proxy.port);
     const schema = uniqueSchema();
     const server = await startServerProcess(['--database-url', url.toString(), '--database-schema', schema]);
-    const {client, close} = createBooksClient(server.address, {timeoutMs: 10_000});
+    const retried: string[] = [];
+    const {client, close} = createBooksClient(server.address, {
+      timeoutMs: 15_000,
+      onRetry: (error) => retried.push(Status[error.code]),
+    });
     try {
       assert.equal((await client.get({id: 123})).id, 123);
       await proxy.cut();
+      // A write is not retried: it shows the status itself.
       await assert.rejects(
-        client.get({id: 123}),
+        client.insert({id: 9, title: 'During the outage', author: 'Nobody'}),
         (error) => error instanceof ClientError && error.code === Status.UNAVAILABLE,
       );
+      // A read is retried on UNAVAILABLE, and succeeds once the database is back:
+      // the pool opens a new connection.
+      const read = client.get({id: 123});
+      await eventually('the read is being retried', () => retried.length > 0, 10_000);
       await proxy.restore();
-      // The pool opens a new connection for the next call.
-      assert.equal((await client.get({id: 123})).id, 123);
+      assert.equal((await read).id, 123);
+      assert.ok(retried.every((code) => code === 'UNAVAILABLE'));
     } finally {
       close();
       server.child.kill('SIGTERM');

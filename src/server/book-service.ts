@@ -1,10 +1,10 @@
-import type {CallContext} from 'nice-grpc';
+import type {CallContext, ServiceImplementation} from 'nice-grpc';
 import type {Catalogue} from '../domain/catalogue.js';
-import type {BookServiceImplementation} from '../gen/books/books.js';
+import type {BookServiceServerDefinition} from './book-service-definition.js';
 import {assertListFits} from './list-limit.js';
 
 /** books.BookService, method for method as in proto/books/books.proto. */
-export function createBookService(catalogue: Catalogue): BookServiceImplementation {
+export function createBookService(catalogue: Catalogue): ServiceImplementation<typeof BookServiceServerDefinition> {
   return {
     async list() {
       const books = await catalogue.list();

@@ -1,37 +1,35 @@
 import {isAbortError} from 'abort-controller-x';
-import {ServerError, Status, type ServerMiddleware} from 'nice-grpc';
-import type {Logger, LogLevel} from './logger.js';
-
-type EventLevel = Exclude<LogLevel, 'silent'>;
+import {ServerError, Status} from 'nice-grpc';
+import type {Logger} from './logger.js';
 
 /**
- * Logs every failed call once (warn, or error for server faults) and, at
- * debug level, every call, with its method, status and duration.
+ * Logs a call's end once: a failure at warn (or error for server faults),
+ * and, at debug level, every call, with its method, status and duration.
+ *
+ * @param error what the call threw, already mapped to a gRPC status; undefined if it succeeded
  */
-export function callLoggingMiddleware(logger: Logger): ServerMiddleware {
-  return async function* callLogging(call, context) {
-    const started = performance.now();
-    const log = (level: EventLevel, code: Status, details?: string): void => {
-      if (!logger.isEnabled(level)) return;
-      const fields = {method: call.method.path, code: Status[code], ms: round(performance.now() - started)};
-      logger[level]('call', details === undefined ? fields : {...fields, details});
-    };
-    try {
-      const result = yield* call.next(call.request, context);
-      log('debug', Status.OK);
-      return result;
-    } catch (error: unknown) {
-      if (isAbortError(error)) {
-        // The client went away: the normal end of a watch, not a failure.
-        log('debug', Status.CANCELLED);
-      } else if (error instanceof ServerError) {
-        log(isServerFault(error.code) ? 'error' : 'warn', error.code, error.details);
-      } else {
-        log('error', Status.UNKNOWN, String(error));
-      }
-      throw error;
-    }
-  };
+export function logCallEnd(logger: Logger, method: string, startedMs: number, error?: unknown): void {
+  if (error === undefined) return log(logger, 'debug', method, startedMs, Status.OK);
+  // The client went away: the normal end of a watch, not a failure.
+  if (isAbortError(error)) return log(logger, 'debug', method, startedMs, Status.CANCELLED);
+  if (error instanceof ServerError) {
+    return log(logger, isServerFault(error.code) ? 'error' : 'warn', method, startedMs, error.code, error.details);
+  }
+  log(logger, 'error', method, startedMs, Status.UNKNOWN, String(error));
+}
+
+function log(
+  logger: Logger,
+  level: 'debug' | 'warn' | 'error',
+  method: string,
+  startedMs: number,
+  code: Status,
+  details?: string,
+): void {
+  // Checked first, so that a call that is not logged costs no log object.
+  if (!logger.isEnabled(level)) return;
+  const fields = {method, code: Status[code], ms: round(performance.now() - startedMs)};
+  logger[level]('call', details === undefined ? fields : {...fields, details});
 }
 
 function isServerFault(code: Status): boolean {

@@ -1,5 +1,5 @@
 import {isAbortError} from 'abort-controller-x';
-import {ServerError, Status, type ServerMiddleware} from 'nice-grpc';
+import {ServerError, Status} from 'nice-grpc';
 import {
   BookExistsError,
   BookNotFoundError,
@@ -25,18 +25,10 @@ export function toServerError(error: unknown): unknown {
   return undefined;
 }
 
-export function errorStatusMiddleware(logger: Logger): ServerMiddleware {
-  return async function* errorStatus(call, context) {
-    try {
-      return yield* call.next(call.request, context);
-    } catch (error: unknown) {
-      const mapped = toServerError(error);
-      if (mapped !== undefined) throw mapped;
-      logger.error('unexpected error', {
-        method: call.method.path,
-        error: error instanceof Error ? error.stack : String(error),
-      });
-      throw new ServerError(Status.INTERNAL, 'internal error');
-    }
-  };
+/** What a call that threw `error` ends with: its status, or INTERNAL after logging the unexpected. */
+export function toCallError(error: unknown, method: string, logger: Logger): unknown {
+  const mapped = toServerError(error);
+  if (mapped !== undefined) return mapped;
+  logger.error('unexpected error', {method, error: error instanceof Error ? error.stack : String(error)});
+  return new ServerError(Status.INTERNAL, 'internal error');
 }

@@ -4,8 +4,8 @@ import {HealthDefinition, HealthServiceImpl, HealthState} from 'nice-grpc-server
 import type {Catalogue} from '../domain/catalogue.js';
 import {BookServiceDefinition} from '../gen/books/books.js';
 import {createBookService} from './book-service.js';
-import {callLoggingMiddleware} from './call-logging.js';
-import {errorStatusMiddleware} from './error-status.js';
+import {BookServiceServerDefinition} from './book-service-definition.js';
+import {callMiddleware} from './call-middleware.js';
 import type {Logger} from './logger.js';
 import {tokenAuthMiddleware} from './auth.js';
 import type {Metrics} from './metrics.js';
@@ -72,12 +72,9 @@ export function createBooksServer({
     'grpc.keepalive_time_ms': keepaliveMs,
     'grpc.keepalive_timeout_ms': Math.min(10_000, keepaliveMs),
   });
-  const server = (metrics === undefined ? base : base.use(metrics.middleware))
-    .use(callLoggingMiddleware(logger))
-    .use(errorStatusMiddleware(logger))
-    .use(terminator.middleware);
+  const server = (metrics === undefined ? base : base.use(metrics.middleware)).use(callMiddleware(logger, terminator));
   const books = token === undefined ? server : server.with(tokenAuthMiddleware(token, protectedPaths(authReads)));
-  books.add(withStrictRequestDecoding(BookServiceDefinition), createBookService(catalogue));
+  books.add(withStrictRequestDecoding(BookServiceServerDefinition), createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
   addReflection(server, [BookServiceDefinition.fullName, HealthDefinition.fullName]);
   return {

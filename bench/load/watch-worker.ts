@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+import {constants, type ClientHttp2Session, type ClientHttp2Stream} from 'node:http2';
+import {monotonicMicros, sentMicrosOf} from '../bench-books.js';
+import {LatencyHistogram} from '../histogram.js';
+import type {WatchCommand, WatchLoadParams, WatchReport} from '../messages.js';
+import {Book} from '../../src/gen/books/books.js';
+import {EMPTY_MESSAGE_FRAME, GrpcMessageReader} from './grpc-message-reader.js';
+import {openSession} from './http2-session.js';
+
+// A watch load process: opens `watchers` Watch streams spread over
+// `connections` HTTP/2 connections, says when every one is registered, then
+// records each delivered book's latency from its insert (stamped in the
+// title) until told to finish.
+//
+// It speaks gRPC over node:http2 directly rather than through @grpc/grpc-js:
+// a grpc-js client spends more CPU per received message than the server
+// spends sending it, and on a two-core machine tens of thousands of
+// deliveries a second would then measure the clients, not the server.
+
+const params = JSON.parse(process.argv[2]!) as WatchLoadParams;
+const OPEN_TIMEOUT_MS = 60_000;
+
+interface WatcherState {
+  delivered: number;
+  lastId: number;
+  ended: boolean;
+}
+
+const histogram = new LatencyHistogram();
+const watchers: WatcherState[] = [];
+const streams: ClientHttp2Stream[] = [];
+let delivered = 0;
+let ended = 0;
+let outOfOrder = 0;
+let finishing = false;
+let firstError: string | undefined;
+
+const sessions = await Promise.all(Array.from({length: params.connections}, () => openSession(params.address)));
+const opening = Array.from({length: params.watchers}, (_, index) => openWatcher(sessions[index % sessions.length]!));
+const outcomes = await withTimeout(Promise.allSettled(opening), OPEN_TIMEOUT_MS, 'opening watchers');
+const failed = outcomes.filter((outcome) => outcome.status === 'rejected').length;
+const cpuAtReady = process.cpuUsage();
+send({type: 'ready', opened: outcomes.length - failed, failed, ...(firstError === undefined ? {} : {firstError})});
+
+process.on('message', (message: WatchCommand) => {
+  if (message.type === 'progress') send({type: 'progress', delivered, ended});
+  if (message.type === 'finish') finish();
+});
+// If the harness goes away, so does its load.
+process.on('disconnect', () => process.exit(1));
+
+function finish(): void {
+  finishing = true;
+  const fewestPerWatcher = watchers.reduce((fewest, watcher) => Math.min(fewest, watcher.delivered), Infinity);
+  send(
+    {
+      type: 'watch-result',
+      watchers: watchers.length,
+      delivered,
+      fewestPerWatcher: watchers.length === 0 ? 0 : fewestPerWatcher,
+      ended,
+      outOfOrder,
+      ...(firstError === undefined ? {} : {firstError}),
+      latency: histogram.toData(),
+      cpuSeconds: cpuSecondsSince(cpuAtReady),
+    },
+    () => {
+      for (const stream of streams) stream.close(constants.NGHTTP2_CANCEL);
+      for (const session of sessions) session.destroy();
+      process.exit(0);
+    },
+  );
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
+function openWatcher(session: ClientHttp2Session): Promise<void> {
+  const watcher: WatcherState = {delivered: 0, lastId: 0, ended: false};
+  watchers.push(watcher);
+  const reader = new GrpcMessageReader();
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': '/books.BookService/Watch',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  streams.push(stream);
+  stream.end(EMPTY_MESSAGE_FRAME);
+
+  const onBook = (bytes: Uint8Array): void => {
+    const receivedMicros = monotonicMicros();
+    const book = Book.decode(bytes);
+    const sentMicros = sentMicrosOf(book);
+    // Warm-up books carry no send time: delivered and counted, not timed.
+    if (!Number.isNaN(sentMicros)) histogram.record((receivedMicros - sentMicros) / 1000);
+    if (book.id <= watcher.lastId) outOfOrder++;
+    watcher.lastId = book.id;
+    watcher.delivered++;
+    delivered++;
+  };
+  stream.on('data', (chunk: Buffer) => reader.push(chunk, onBook));
+
+  const end = (why: string): void => {
+    if (watcher.ended || finishing) return;
+    watcher.ended = true;
+    ended++;
+    firstError ??= why;
+  };
+  stream.on('trailers', (trailers) => end(`watch ended: grpc-status ${String(trailers['grpc-status'])} ${String(trailers['grpc-message'] ?? '')}`));
+  stream.on('error', (error: Error) => end(`watch failed: ${error.message}`));
+  stream.on('close', () => end('watch closed'));
+
+  return new Promise((resolve, reject) => {
+    stream.once('response', (headers) => {
+      // A status in the headers is a trailers-only answer: the call failed at once.
+      if (headers[':status'] !== 200 || headers['grpc-status'] !== undefined) {
+        const why = `watch refused: HTTP ${String(headers[':status'])}, grpc-status ${String(headers['grpc-status'])}`;
+        end(why);
+        reject(new Error(why));
+      } else {
+        resolve();
+      }
+    });
+    stream.once('close', () => reject(new Error('watch closed before its headers')));
+  });
+}
+
+function send(report: WatchReport, then: () => void = () => {}): void {
+  process.send!(report, then);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

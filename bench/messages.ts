@@ -1,0 +1,57 @@
+import type {HistogramData} from './histogram.js';
+
+// What the harness and its load processes tell each other over Node's IPC
+// channel. Both ends are this harness, so a message is trusted to be one of these.
+
+export type UnaryMethod = 'get' | 'insert' | 'list';
+
+/** Handed to a unary load process as its one argument, in JSON. */
+export interface UnaryLoadParams {
+  readonly address: string;
+  readonly method: UnaryMethod;
+  readonly concurrency: number;
+  readonly connections: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Insert uses ids from here on, so that no two measurements collide. */
+  readonly firstId: number;
+}
+
+export interface UnaryLoadResult {
+  readonly type: 'unary-result';
+  /** Calls that succeeded within the measured window. */
+  readonly completed: number;
+  readonly seconds: number;
+  readonly errors: number;
+  readonly firstError?: string;
+  readonly latency: HistogramData;
+  /** CPU the load process itself used in the window, to tell whether it was the bottleneck. */
+  readonly cpuSeconds: number;
+}
+
+/** Handed to a watch load process as its one argument, in JSON. */
+export interface WatchLoadParams {
+  readonly address: string;
+  readonly watchers: number;
+  readonly connections: number;
+}
+
+export type WatchCommand = {readonly type: 'progress'} | {readonly type: 'finish'};
+
+export type WatchReport =
+  | {readonly type: 'ready'; readonly opened: number; readonly failed: number; readonly firstError?: string}
+  | {readonly type: 'progress'; readonly delivered: number; readonly ended: number}
+  | {
+      readonly type: 'watch-result';
+      readonly watchers: number;
+      readonly delivered: number;
+      /** Fewest books any one watcher received: every watcher must get every book. */
+      readonly fewestPerWatcher: number;
+      /** Streams that ended (the server closed them or they failed) before the finish. */
+      readonly ended: number;
+      readonly outOfOrder: number;
+      readonly firstError?: string;
+      readonly latency: HistogramData;
+      /** CPU this load process used from "ready" to the finish. */
+      readonly cpuSeconds: number;
+    };

@@ -1,0 +1,105 @@
+import type {BenchResults} from '../results.js';
+import type {Spread} from '../stats.js';
+import {relativeSpread} from '../stats.js';
+
+/** The human-readable report: tables of medians with their spread, ratios, and the targets. */
+export function renderMarkdown(results: BenchResults, chartFile: string): string {
+  const {machine} = results;
+  const lines: string[] = [
+    `# books benchmark (${results.mode} mode)`,
+    '',
+    `${results.date}, commit \`${results.commit}\`, Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}.`,
+    '',
+    `- **product**: ${results.systems.product}`,
+    `- **baseline**: ${results.systems.baseline}`,
+    '',
+    'Servers and load run as separate processes on 127.0.0.1, the systems alternating within each case ' +
+      '(AB, BA, ...). Numbers are medians over the rounds; `±` is half the range between the fastest and ' +
+      'slowest round, relative to the median. Ratios are product over baseline.',
+    '',
+    `![throughput and latency per case](${chartFile})`,
+    '',
+    '## Targets',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...results.targets.map((target) => `| ${target.target} | ${target.measured} | ${target.met ? 'met' : '**missed**'} |`),
+    '',
+  ];
+  if (results.failures.length > 0) {
+    lines.push('## Failures', '', ...results.failures.map((failure) => `- ${failure}`), '');
+  }
+  if (results.unary.length > 0) {
+    lines.push(
+      '## Unary',
+      '',
+      'Closed-loop callers (`c`) over HTTP/2 connections (`conn`). Server CPU per call is read from',
+      '/proc and is steadier than throughput on a shared machine; load CPU near 1.0 means the load',
+      'process, not the server, set the pace.',
+      '',
+      '| case | product req/s | baseline req/s | ratio | product p50 / p99 / max ms | baseline p50 / p99 / max ms | server CPU µs/call product / baseline | load CPU product / baseline |',
+      '|---|---|---|---|---|---|---|---|',
+      ...results.unary.map(({name, ratio, systems: {product, baseline}}) =>
+        [
+          name,
+          withSpread(product.requestsPerSecond, 0),
+          withSpread(baseline.requestsPerSecond, 0),
+          `**${ratio.toFixed(2)}**`,
+          latencies(product),
+          latencies(baseline),
+          `${product.serverCpuMicrosPerCall.median.toFixed(0)} / ${baseline.serverCpuMicrosPerCall.median.toFixed(0)}`,
+          `${product.loadCpuShare.median.toFixed(2)} / ${baseline.loadCpuShare.median.toFixed(2)}`,
+        ].join(' | '),
+      ).map((row) => `| ${row} |`),
+      '',
+    );
+  }
+  if (results.watch.length > 0) {
+    lines.push(
+      '## Watch fan-out',
+      '',
+      'Delivery latency runs from just before the Insert call to the moment a watcher decodes the book',
+      '(the send time travels in the title), over the timed inserts that follow a warm-up. Every book,',
+      'warm-up included, must reach every watcher in order. Memory is the server\'s RSS growth while',
+      'the watchers opened, divided by their number. CPU is per second of timed inserts (1.0 = one core).',
+      '',
+      '| case | system | delivered | p50 / p99 / max ms | KiB per watcher | open s | server CPU | load CPU |',
+      '|---|---|---|---|---|---|---|---|',
+      ...results.watch.flatMap(({name, systems}) =>
+        (['product', 'baseline'] as const).map((system) => {
+          const outcome = systems[system];
+          return `| ${name} | ${system} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${outcome.serverCpuShare.median.toFixed(2)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
+        }),
+      ),
+      '',
+    );
+  }
+  const {startup} = results;
+  lines.push(
+    '## Start-up',
+    '',
+    '| measurement | median ms | min–max ms |',
+    '|---|---|---|',
+    `| product server: spawn to "listening" | ${startup.serverStartMs.product.median.toFixed(0)} | ${range(startup.serverStartMs.product)} |`,
+    `| baseline server: spawn to "listening" | ${startup.serverStartMs.baseline.median.toFixed(0)} | ${range(startup.serverStartMs.baseline)} |`,
+    `| CLI \`list\`: spawn to exit | ${startup.cliListMs.median.toFixed(0)} | ${range(startup.cliListMs)} |`,
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function withSpread(spread: Spread, digits: number): string {
+  return `${spread.median.toFixed(digits)} ±${(relativeSpread(spread) * 100).toFixed(0)} %`;
+}
+
+function latencies(outcome: {p50Ms: Spread; p99Ms: Spread; maxMs: Spread}): string {
+  return [outcome.p50Ms, outcome.p99Ms, outcome.maxMs].map((spread) => compact(spread.median)).join(' / ');
+}
+
+function compact(ms: number): string {
+  return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
+function range(spread: Spread): string {
+  return `${spread.min.toFixed(0)}–${spread.max.toFixed(0)}`;
+}

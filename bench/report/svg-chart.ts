@@ -1,0 +1,112 @@
+import type {BenchResults} from '../results.js';
+import type {SystemName} from '../systems.js';
+
+/** One horizontal bar chart: a row per case, a bar per system. */
+interface Panel {
+  readonly title: string;
+  readonly unit: string;
+  /** Log for values that span decades (a few ms next to seconds); bars then start at 1 unit. */
+  readonly scale: 'linear' | 'log';
+  readonly rows: readonly {readonly label: string; readonly values: Record<SystemName, number>}[];
+}
+
+const WIDTH = 960;
+const LABEL_WIDTH = 290;
+const VALUE_WIDTH = 90;
+const BAR_HEIGHT = 9;
+const ROW_HEIGHT = 2 * BAR_HEIGHT + 8;
+const PANEL_HEADER = 34;
+const PANEL_GAP = 20;
+const COLOURS: Record<SystemName, string> = {product: '#2b6cb0', baseline: '#a0aec0'};
+
+/** Throughput and latency per case, as a self-contained SVG (no fonts or scripts fetched). */
+export function renderChart(results: BenchResults): string {
+  const panels: Panel[] = [];
+  if (results.unary.length > 0) {
+    panels.push({
+      title: 'Unary throughput (higher is better)',
+      unit: 'req/s',
+      scale: 'linear',
+      rows: results.unary.map(({name, systems}) => ({
+        label: name,
+        values: {product: systems.product.requestsPerSecond.median, baseline: systems.baseline.requestsPerSecond.median},
+      })),
+    });
+    panels.push({
+      title: 'Unary p99 latency (lower is better)',
+      unit: 'ms',
+      scale: 'linear',
+      rows: results.unary.map(({name, systems}) => ({
+        label: name,
+        values: {product: systems.product.p99Ms.median, baseline: systems.baseline.p99Ms.median},
+      })),
+    });
+  }
+  if (results.watch.length > 0) {
+    panels.push({
+      title: 'Watch delivery latency, p50 and p99 (lower is better; log scale)',
+      unit: 'ms',
+      scale: 'log',
+      rows: results.watch.flatMap(({name, systems}) =>
+        (['p50Ms', 'p99Ms'] as const).map((quantile) => ({
+          label: `${name.replace(/^Watch /, '')} ${quantile.slice(0, 3)}`,
+          values: {product: systems.product[quantile].median, baseline: systems.baseline[quantile].median},
+        })),
+      ),
+    });
+  }
+
+  const parts: string[] = [];
+  let y = 40;
+  for (const panel of panels) {
+    parts.push(renderPanel(panel, y));
+    y += PANEL_HEADER + panel.rows.length * ROW_HEIGHT + PANEL_GAP;
+  }
+  const legend = (['product', 'baseline'] as const)
+    .map((system, index) => {
+      const x = 10 + index * 120;
+      return `<rect x="${x}" y="12" width="12" height="12" fill="${COLOURS[system]}"/><text x="${x + 18}" y="22">${system}</text>`;
+    })
+    .join('');
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    legend,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+function renderPanel(panel: Panel, top: number): string {
+  const largest = Math.max(...panel.rows.flatMap((row) => [row.values.product, row.values.baseline]), 1e-9);
+  const barSpace = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+  const share =
+    panel.scale === 'linear'
+      ? (value: number): number => value / largest
+      : (value: number): number => Math.log10(Math.max(value, 1)) / Math.max(Math.log10(largest), 1e-9);
+  const out = [`<text x="10" y="${top + 14}" font-size="13" font-weight="bold">${escape(panel.title)}</text>`];
+  panel.rows.forEach((row, index) => {
+    const rowTop = top + PANEL_HEADER + index * ROW_HEIGHT;
+    out.push(`<text x="${LABEL_WIDTH - 8}" y="${rowTop + BAR_HEIGHT + 3}" text-anchor="end">${escape(row.label)}</text>`);
+    (['product', 'baseline'] as const).forEach((system, bar) => {
+      const value = row.values[system];
+      const width = Number.isFinite(value) ? Math.max(1, share(value) * barSpace) : 0;
+      const barTop = rowTop + bar * BAR_HEIGHT;
+      out.push(
+        `<rect x="${LABEL_WIDTH}" y="${barTop}" width="${width.toFixed(1)}" height="${BAR_HEIGHT - 1}" fill="${COLOURS[system]}"/>`,
+        `<text x="${(LABEL_WIDTH + width + 4).toFixed(1)}" y="${barTop + BAR_HEIGHT - 1}" font-size="9">${formatValue(value)} ${panel.unit}</text>`,
+      );
+    });
+  });
+  return out.join('\n');
+}
+
+function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value >= 100 ? Math.round(value).toString() : value.toFixed(value >= 10 ? 1 : 2);
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

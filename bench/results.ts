@@ -1,0 +1,75 @@
+import type {SystemName} from './systems.js';
+import type {Spread} from './stats.js';
+import type {UnaryCase, WatchCase} from './plan.js';
+
+// The shape of bench/results/*.json: everything the report is drawn from.
+
+export interface UnarySystemResult {
+  readonly requestsPerSecond: Spread;
+  readonly p50Ms: Spread;
+  readonly p99Ms: Spread;
+  readonly maxMs: Spread;
+  /** Server CPU time per call: less noisy than throughput on a shared machine. */
+  readonly serverCpuMicrosPerCall: Spread;
+  /** Share of one core the load process used: near 1 means the client, not the server, was the limit. */
+  readonly loadCpuShare: Spread;
+  readonly errors: number;
+  readonly firstError?: string;
+}
+
+export interface UnaryCaseResult extends UnaryCase {
+  readonly name: string;
+  readonly systems: Record<SystemName, UnarySystemResult>;
+  /** Product's median requests/s over the baseline's. */
+  readonly ratio: number;
+}
+
+export interface WatchSystemResult {
+  readonly expected: number;
+  readonly delivered: number;
+  readonly outOfOrder: number;
+  readonly endedEarly: number;
+  readonly firstError?: string;
+  readonly p50Ms: Spread;
+  readonly p99Ms: Spread;
+  readonly maxMs: Spread;
+  readonly memoryPerWatcherBytes: Spread;
+  readonly openSeconds: Spread;
+  /** Share of one core the server used while inserts were sent. */
+  readonly serverCpuShare: Spread;
+  /** Cores the watch load processes used together, from ready to finish, per second of inserts. */
+  readonly loadCpuShare: Spread;
+}
+
+export interface WatchCaseResult extends WatchCase {
+  readonly name: string;
+  readonly systems: Record<SystemName, WatchSystemResult>;
+  /** Product's median p99 delivery latency over the baseline's (lower is better). */
+  readonly p99Ratio: number;
+}
+
+export interface StartupResult {
+  readonly serverStartMs: Record<SystemName, Spread>;
+  readonly cliListMs: Spread;
+  readonly cliFailures: number;
+}
+
+export interface TargetResult {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+export interface BenchResults {
+  readonly mode: 'full' | 'quick';
+  readonly date: string;
+  readonly commit: string;
+  readonly machine: {readonly node: string; readonly cpus: number; readonly cpuModel: string; readonly platform: string};
+  readonly systems: Record<SystemName, string>;
+  readonly unary: UnaryCaseResult[];
+  readonly watch: WatchCaseResult[];
+  readonly startup: StartupResult;
+  readonly targets: TargetResult[];
+  /** Correctness failures (errors, books not delivered): any makes the run fail. */
+  readonly failures: string[];
+}

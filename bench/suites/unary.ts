@@ -1,0 +1,122 @@
+import {forkWorker, nextReport} from '../load/run-worker.js';
+import {LIST_SIZE, benchBook} from '../bench-books.js';
+import {LatencyHistogram} from '../histogram.js';
+import type {UnaryLoadParams, UnaryLoadResult} from '../messages.js';
+import {UNARY_WORKER_MAIN} from '../paths.js';
+import type {Plan, UnaryCase} from '../plan.js';
+import {readCpuSeconds} from '../proc-stats.js';
+import type {UnaryCaseResult, UnarySystemResult} from '../results.js';
+import {BASELINE, PRODUCT, startServer, type RunningServer, type SystemName} from '../systems.js';
+import {spreadOf} from '../stats.js';
+import {BOOK_METHODS} from '../wire/book-methods.js';
+import {connectClient, unaryCall} from '../wire/grpc-client.js';
+
+interface Measurement {
+  readonly load: UnaryLoadResult;
+  readonly serverCpuSeconds: number;
+}
+
+export function unaryCaseName({method, concurrency, connections}: UnaryCase): string {
+  const title = method[0]!.toUpperCase() + method.slice(1);
+  return `${title} c${concurrency} x${connections}conn`;
+}
+
+/**
+ * Each case against a fresh product server and a fresh baseline, both up
+ * for the whole case, measured in alternating order (AB, BA, AB, ...) so
+ * that a noisy moment of the machine falls on both alike.
+ */
+export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => void): Promise<UnaryCaseResult[]> {
+  const results: UnaryCaseResult[] = [];
+  let nextFirstId = 1_000_000;
+  for (const unaryCase of plan.cases) {
+    const name = unaryCaseName(unaryCase);
+    const servers = [await startServer(PRODUCT), await startServer(BASELINE)] as const;
+    try {
+      if (unaryCase.method === 'list') await Promise.all(servers.map(fillForList));
+      const measured: Record<SystemName, Measurement[]> = {product: [], baseline: []};
+      for (let round = 0; round < plan.rounds; round++) {
+        const order = round % 2 === 0 ? servers : ([servers[1], servers[0]] as const);
+        for (const server of order) {
+          const params: UnaryLoadParams = {
+            address: server.address,
+            ...unaryCase,
+            warmupMs: plan.warmupMs,
+            durationMs: plan.durationMs,
+            firstId: nextFirstId,
+          };
+          nextFirstId += 1_000_000;
+          measured[server.system.name].push(await measure(server, params));
+        }
+      }
+      const product = summarise(measured.product);
+      const baseline = summarise(measured.baseline);
+      const ratio = product.requestsPerSecond.median / baseline.requestsPerSecond.median;
+      results.push({name, ...unaryCase, systems: {product, baseline}, ratio});
+      log(
+        `${name.padEnd(22)} product ${fixed(product.requestsPerSecond.median)} req/s, ` +
+          `baseline ${fixed(baseline.requestsPerSecond.median)} req/s, ratio ${ratio.toFixed(2)}`,
+      );
+    } finally {
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  }
+  return results;
+}
+
+async function measure(server: RunningServer, params: UnaryLoadParams): Promise<Measurement> {
+  const worker = forkWorker(UNARY_WORKER_MAIN, params);
+  // The server's CPU over the measured window only: sampled when warm-up ends.
+  let cpuAtStart = Number.NaN;
+  const timer = setTimeout(() => (cpuAtStart = readCpuSeconds(server.pid)), params.warmupMs);
+  try {
+    const load = await nextReport<UnaryLoadResult, 'unary-result'>(
+      worker,
+      'unary-result',
+      params.warmupMs + params.durationMs + 30_000,
+    );
+    return {load, serverCpuSeconds: readCpuSeconds(server.pid) - cpuAtStart};
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function summarise(measurements: readonly Measurement[]): UnarySystemResult {
+  const loads = measurements.map((measurement) => measurement.load);
+  const latencies = loads.map((load) => LatencyHistogram.from(load.latency));
+  const errors = loads.reduce((sum, load) => sum + load.errors, 0);
+  const firstError = loads.find((load) => load.firstError !== undefined)?.firstError;
+  return {
+    requestsPerSecond: spreadOf(loads.map((load) => load.completed / load.seconds)),
+    p50Ms: spreadOf(latencies.map((latency) => latency.quantileMs(0.5))),
+    p99Ms: spreadOf(latencies.map((latency) => latency.quantileMs(0.99))),
+    maxMs: spreadOf(latencies.map((latency) => latency.maxMs)),
+    serverCpuMicrosPerCall: spreadOf(
+      measurements.map(({load, serverCpuSeconds}) => (serverCpuSeconds * 1e6) / Math.max(1, load.completed)),
+    ),
+    loadCpuShare: spreadOf(loads.map((load) => load.cpuSeconds / load.seconds)),
+    errors,
+    ...(firstError === undefined ? {} : {firstError}),
+  };
+}
+
+/** Inserts books until List returns LIST_SIZE of them (both servers start with one). */
+async function fillForList(server: RunningServer): Promise<void> {
+  const client = await connectClient(server.address);
+  try {
+    const {books} = await unaryCall(client, BOOK_METHODS.list, {});
+    for (let id = 1; books.length + id - 1 < LIST_SIZE; id++) {
+      await unaryCall(client, BOOK_METHODS.insert, benchBook(id));
+    }
+    const filled = await unaryCall(client, BOOK_METHODS.list, {});
+    if (filled.books.length !== LIST_SIZE) {
+      throw new Error(`${server.system.name} lists ${filled.books.length} books, expected ${LIST_SIZE}`);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+function fixed(value: number): string {
+  return Math.round(value).toString().padStart(6);
+}

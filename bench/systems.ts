@@ -1,0 +1,89 @@
+import type {ChildProcess} from 'node:child_process';
+import {performance} from 'node:perf_hooks';
+import {createInterface} from 'node:readline';
+import {spawnTracked, stopChild} from './children.js';
+import {BASELINE_SERVER_MAIN, PRODUCT_SERVER_MAIN} from './paths.js';
+
+export type SystemName = 'product' | 'baseline';
+
+/** A server the harness measures, run as its own process on 127.0.0.1. */
+export interface SystemUnderTest {
+  readonly name: SystemName;
+  readonly description: string;
+  readonly main: string;
+  readonly args: readonly string[];
+}
+
+export const PRODUCT: SystemUnderTest = {
+  name: 'product',
+  description: 'books server (nice-grpc, memory store), node dist/src/server/main.js',
+  main: PRODUCT_SERVER_MAIN,
+  // info, not warn: the "listening" line is logged at info, and at info the
+  // server logs nothing per call (successful calls are logged at debug only).
+  args: ['--host', '127.0.0.1', '--port', '0', '--log-level', 'info', '--store', 'memory'],
+};
+
+export const BASELINE: SystemUnderTest = {
+  name: 'baseline',
+  description: 'minimal server of the same contract on @grpc/grpc-js with a Map, bench/baseline',
+  main: BASELINE_SERVER_MAIN,
+  args: ['--host', '127.0.0.1', '--port', '0'],
+};
+
+export interface RunningServer {
+  readonly system: SystemUnderTest;
+  readonly address: string;
+  readonly pid: number;
+  /** From spawning the process to reading its "listening" line. */
+  readonly startMs: number;
+  stop(): Promise<void>;
+}
+
+const LISTEN_TIMEOUT_MS = 15_000;
+
+/** Starts the server and resolves once it has logged that it is listening. */
+export async function startServer(system: SystemUnderTest): Promise<RunningServer> {
+  const started = performance.now();
+  const child = spawnTracked(process.execPath, [system.main, ...system.args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const address = await listeningAddress(child, system.name);
+    const startMs = performance.now() - started;
+    // Keep reading stdout so that a chatty server never blocks on a full pipe.
+    child.stdout!.resume();
+    return {system, address, pid: child.pid!, startMs, stop: () => stopChild(child)};
+  } catch (error: unknown) {
+    await stopChild(child);
+    throw error;
+  }
+}
+
+function listeningAddress(child: ChildProcess, name: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const lines = createInterface({input: child.stdout!});
+    const timer = setTimeout(() => fail(`${name} server did not log "listening" within ${LISTEN_TIMEOUT_MS} ms`), LISTEN_TIMEOUT_MS);
+    const fail = (message: string): void => {
+      clearTimeout(timer);
+      lines.close();
+      reject(new Error(message));
+    };
+    lines.on('line', (line) => {
+      const entry = parseJsonLine(line);
+      if (entry?.['msg'] !== 'listening') return;
+      clearTimeout(timer);
+      lines.close();
+      resolve(String(entry['address']));
+    });
+    child.once('exit', (code, signal) => fail(`${name} server exited before listening (code ${code}, signal ${signal})`));
+  });
+}
+
+function parseJsonLine(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
