@@ -6,6 +6,7 @@ import type {Book} from '../../src/domain/book.js';
 import type {BookStore} from '../../src/domain/book-store.js';
 import {MemoryStore} from '../../src/store/memory-store.js';
 import {PostgresStore} from '../../src/store/postgres-store.js';
+import {defaultSqliteDriver, type SqliteDriverName} from '../../src/store/sqlite-driver.js';
 import {SqliteStore} from '../../src/store/sqlite-store.js';
 
 /** PostgreSQL for tests: CI sets it to the local server's `test` database. */
@@ -21,6 +22,17 @@ export function postgresSkipReason(): string | undefined {
   if (process.env['CI'] === 'true') throw new Error(`${reason}, and CI must run them`);
   process.stderr.write(`\n*** ${reason} ***\n\n`);
   return reason;
+}
+
+/**
+ * The server picks node:sqlite where Node has it, else better-sqlite3;
+ * each is tested where the server would use it.
+ */
+function sqliteSkipReason(driver: SqliteDriverName): string | undefined {
+  if (driver === defaultSqliteDriver()) return undefined;
+  return driver === 'node:sqlite'
+    ? 'node:sqlite is not in this version of Node: the server uses better-sqlite3'
+    : 'the server uses node:sqlite on this version of Node (better-sqlite3 can abort the process on Node 24)';
 }
 
 let schemas = 0;
@@ -62,17 +74,19 @@ export const STORES: readonly StoreUnderTest[] = [
       return {open: async (seed) => new MemoryStore(seed), dispose: async () => {}};
     },
   },
-  {
-    name: 'sqlite',
-    skip: undefined,
-    create() {
-      const dir = mkdtempSync(join(tmpdir(), 'books-test-'));
-      return {
-        open: async (seed) => new SqliteStore(join(dir, 'books.db'), seed),
-        dispose: async () => rmSync(dir, {recursive: true, force: true}),
-      };
-    },
-  },
+  ...(['node:sqlite', 'better-sqlite3'] as const).map(
+    (driver): StoreUnderTest => ({
+      name: `sqlite (${driver})`,
+      skip: sqliteSkipReason(driver),
+      create() {
+        const dir = mkdtempSync(join(tmpdir(), 'books-test-'));
+        return {
+          open: async (seed) => new SqliteStore(join(dir, 'books.db'), seed, driver),
+          dispose: async () => rmSync(dir, {recursive: true, force: true}),
+        };
+      },
+    }),
+  ),
   {
     name: 'postgres',
     skip: postgresSkipReason(),
