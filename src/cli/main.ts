@@ -2,6 +2,12 @@
 import {once} from 'node:events';
 import {runCli} from './cli.js';
 
+// A reader that stops early (`books export | head`) is not an error worth a message.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const interrupted = new AbortController();
 // The first Ctrl-C or SIGTERM ends a watch cleanly; a second one exits at once.
 const onSignal = (): void => {
