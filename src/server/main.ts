@@ -6,7 +6,6 @@ import {Catalogue} from '../domain/catalogue.js';
 import {WatchHub} from '../domain/watch-hub.js';
 import {CONFIG_USAGE, describeConfig, loadConfig, type Config} from './config.js';
 import {createLogger} from './logger.js';
-import {createMetrics} from './metrics.js';
 import {openStore} from './open-store.js';
 import {createBooksServer} from './server.js';
 
@@ -37,7 +36,9 @@ try {
 }
 const hub = new WatchHub<Book>(config.watchQueueSize, config.maxWatchers);
 const catalogue = new Catalogue(store, hub);
-const metrics = config.metricsPort === undefined ? undefined : createMetrics(hub);
+// Loaded only when asked for: prom-client adds to start-up.
+const metrics =
+  config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(hub);
 const server = createBooksServer({
   catalogue,
   logger,

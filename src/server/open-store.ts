@@ -1,7 +1,6 @@
 import type {BookStore} from '../domain/book-store.js';
 import {SEED_BOOKS} from '../domain/seed-books.js';
 import {MemoryStore} from '../store/memory-store.js';
-import {PostgresStore} from '../store/postgres-store.js';
 import {SqliteStore} from '../store/sqlite-store.js';
 import type {Config} from './config.js';
 import type {Logger} from './logger.js';
@@ -13,7 +12,9 @@ export async function openStore(config: Config, logger: Logger): Promise<BookSto
       return new MemoryStore(SEED_BOOKS);
     case 'sqlite':
       return new SqliteStore(config.sqlitePath, SEED_BOOKS);
-    case 'postgres':
+    case 'postgres': {
+      // Loaded only when used: pg adds to the start-up of every other store.
+      const {PostgresStore} = await import('../store/postgres-store.js');
       return PostgresStore.open(
         {
           connectionString: config.databaseUrl ?? '',
@@ -26,5 +27,6 @@ export async function openStore(config: Config, logger: Logger): Promise<BookSto
         },
         SEED_BOOKS,
       );
+    }
   }
 }
