@@ -141,3 +141,28 @@ describe('List and its message limit', () => {
     }
   });
 });
+
+describe('unexpected failures', () => {
+  test('an error the service does not expect is INTERNAL to the client, with its stack in the log only', async () => {
+    class BrokenStore extends MemoryStore {
+      override async get(): Promise<undefined> {
+        throw new Error('disk on fire');
+      }
+    }
+    const books = await startBooksServer({store: new BrokenStore()});
+    try {
+      await assert.rejects(books.client.get({id: 1}), (error: unknown) => {
+        assert.ok(error instanceof ClientError);
+        assert.equal(Status[error.code], 'INTERNAL');
+        assert.equal(error.details, 'internal error');
+        return true;
+      });
+      const logged = books.logs.find((line) => line['msg'] === 'unexpected error');
+      assert.match(String(logged?.['error']), /disk on fire[^]*at /);
+      // The server goes on answering.
+      assert.equal((await books.client.list({})).books.length, 0);
+    } finally {
+      await books.close();
+    }
+  });
+});
