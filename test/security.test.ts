@@ -33,8 +33,10 @@ describe('TLS', () => {
   test('the whole CLI works against a TLS server with --ca; plaintext is refused', async () => {
     const books = await startBooksServer({tls: {cert, key}, clientOptions: {tls: {ca: cert}}});
     try {
-      const cli = (...args: string[]) =>
-        runCliProcess([...args, '--address', books.address, '--ca', join(dir, 'cert.pem')]);
+      // By the name the certificate holds: TLS forbids an IP address as the
+      // server name, and Node 26 refuses one outright.
+      const address = books.address.replace('127.0.0.1', 'localhost');
+      const cli = (...args: string[]) => runCliProcess([...args, '--address', address, '--ca', join(dir, 'cert.pem')]);
       assert.equal((await cli('insert', '2', 'The Three Musketeers', 'Alexandre Dumas')).code, 0);
       assert.equal(JSON.parse((await cli('get', '2', '--json')).stdout).title, 'The Three Musketeers');
       assert.match((await cli('list')).stdout, /^Server sent 2 book\(s\)\./);
