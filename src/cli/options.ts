@@ -1,0 +1,64 @@
+import {readFileSync} from 'node:fs';
+import {DEFAULT_ADDRESS, DEFAULT_TIMEOUT_MS} from '../client/client.js';
+import {MAX_BOOK_ID} from '../domain/book.js';
+import type {CliIo} from './cli-io.js';
+
+/** Bad arguments: usage is printed and the server is not contacted (exit 2). */
+export class UsageError extends Error {}
+
+/** The options every command takes, read and checked once. */
+export interface GlobalOptions {
+  readonly address: string;
+  readonly json: boolean;
+  readonly timeout: number;
+  readonly service: string | undefined;
+  readonly concurrency: unknown;
+  readonly tls: boolean | {readonly ca: Buffer};
+  readonly token: string | undefined;
+  readonly reconnect: boolean;
+}
+
+/** Reads cac's parsed options, the environment and the files they name. Throws UsageError. */
+export function readGlobalOptions(raw: unknown, env: CliIo['env']): GlobalOptions {
+  const options = (raw ?? {}) as Record<string, unknown>;
+  const address = options['address'] ?? env['BOOKS_ADDRESS'] ?? DEFAULT_ADDRESS;
+  if (typeof address !== 'string' || address === '') throw new UsageError('--address needs host:port');
+  const timeout = positiveInteger('--timeout', options['timeout'] ?? DEFAULT_TIMEOUT_MS);
+  const service = options['service'] === undefined ? undefined : String(options['service']);
+  const ca = options['ca'] === undefined ? undefined : readOption('--ca', String(options['ca']));
+  const tls = ca === undefined ? options['tls'] === true : {ca};
+  const tokenFile = options['tokenFile'];
+  const token = (tokenFile === undefined ? env['BOOKS_TOKEN'] : readOption('--token-file', String(tokenFile)).toString())?.trim();
+  return {
+    address,
+    json: options['json'] === true,
+    timeout,
+    service,
+    concurrency: options['concurrency'],
+    tls,
+    token: token === '' ? undefined : token,
+    reconnect: options['reconnect'] === true,
+  };
+}
+
+export function readOption(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error: unknown) {
+    throw new UsageError(`${flag}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function positiveInteger(flag: string, value: unknown): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${flag} needs a positive integer`);
+  return number;
+}
+
+export function parseId(text: string | undefined): number {
+  const id = /^-?\d+$/.test(text ?? '') ? Number(text) : Number.NaN;
+  if (!(Number.isSafeInteger(id) && Math.abs(id) <= MAX_BOOK_ID)) {
+    throw new UsageError(`<id> must be an integer that fits in 32 bits, got "${text ?? ''}"`);
+  }
+  return id;
+}
