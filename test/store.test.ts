@@ -19,6 +19,16 @@ async function readAllPages(store: BookStore, limit: number): Promise<number[][]
   return pages;
 }
 
+async function listAll(store: BookStore): Promise<Book[]> {
+  const books: Book[] = [];
+  for (let after: number | undefined = 0; after !== undefined; ) {
+    const page = await store.listPage(after, 7);
+    books.push(...page.books);
+    after = page.next;
+  }
+  return books;
+}
+
 for (const kind of STORES) {
   describe(`${kind.name} store`, {skip: kind.skip}, () => {
     const withStore = (name: string, body: (store: BookStore) => Promise<void>, seed: Book[] = []) =>
@@ -34,7 +44,7 @@ for (const kind of STORES) {
       });
 
     withStore('a new store holds its seed', async (store) => {
-      assert.deepEqual(await store.list(), [book(123)]);
+      assert.deepEqual(await listAll(store), [book(123)]);
     }, [book(123)]);
 
     withStore('insert, get, delete; ids are unique', async (store) => {
@@ -51,7 +61,7 @@ for (const kind of STORES) {
       await store.delete(5);
       await store.insert(book(5));
       assert.deepEqual(
-        (await store.list()).map((b) => b.id),
+        (await listAll(store)).map((b) => b.id),
         [3, 9, 5],
       );
     });
@@ -103,7 +113,7 @@ for (const kind of STORES) {
           await first.delete(123);
           await first.close();
           const second = await location.open([book(123)]);
-          assert.deepEqual(await second.list(), [book(1)]);
+          assert.deepEqual(await listAll(second), [book(1)]);
           await second.close();
         } finally {
           await location.dispose();

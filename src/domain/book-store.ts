@@ -15,8 +15,6 @@ export interface BookPage {
  * Positions (`after`, `next`) are the store's own insertion sequence numbers.
  */
 export interface BookStore {
-  /** Every book, in insertion order. */
-  list(): Promise<Book[]>;
   /** Up to `limit` books inserted after position `after` (0: from the start). */
   listPage(after: number, limit: number): Promise<BookPage>;
   get(id: number): Promise<Book | undefined>;

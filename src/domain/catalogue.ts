@@ -30,10 +30,6 @@ export class Catalogue {
     store.onInsert((book) => hub.publish(book));
   }
 
-  list(): Promise<Book[]> {
-    return this.store.list();
-  }
-
   async listPage(pageSize: number, pageToken: string): Promise<CataloguePage> {
     if (!Number.isInteger(pageSize) || pageSize < 0) {
       throw new InvalidArgumentError('page_size', `must not be negative, got ${pageSize}`);

@@ -1,15 +1,13 @@
 import type {CallContext, ServiceImplementation} from 'nice-grpc';
 import type {Catalogue} from '../domain/catalogue.js';
 import type {BookServiceServerDefinition} from './book-service-definition.js';
-import {assertListFits} from './list-limit.js';
+import {listWithinLimit} from './list-limit.js';
 
 /** books.BookService, method for method as in proto/books/books.proto. */
 export function createBookService(catalogue: Catalogue): ServiceImplementation<typeof BookServiceServerDefinition> {
   return {
     async list() {
-      const books = await catalogue.list();
-      assertListFits(books);
-      return {books};
+      return {books: await listWithinLimit(catalogue)};
     },
 
     async insert({id, title, author}) {

@@ -21,11 +21,6 @@ export class MemoryStore implements BookStore {
     for (const book of seed) this.#add(book);
   }
 
-  async list(): Promise<Book[]> {
-    // A Map iterates in insertion order, as List must.
-    return Array.from(this.#byId.values(), (entry) => entry.book);
-  }
-
   async listPage(after: number, limit: number): Promise<BookPage> {
     const books: Book[] = [];
     let last = after;

@@ -67,11 +67,6 @@ export class PostgresStore implements BookStore {
     return store;
   }
 
-  async list(): Promise<Book[]> {
-    const {rows} = await this.#query<Book>(`SELECT id, title, author FROM ${this.#table} ORDER BY position`);
-    return rows;
-  }
-
   async listPage(after: number, limit: number): Promise<BookPage> {
     const {rows} = await this.#query<PagedRow>(
       `SELECT position, id, title, author FROM ${this.#table} WHERE position > $1 ORDER BY position LIMIT $2`,

@@ -37,16 +37,11 @@ export class SqliteStore implements BookStore {
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
     this.#migrate(seed);
     this.#statements = {
-      list: this.#db.prepare('SELECT id, title, author FROM books ORDER BY position'),
       page: this.#db.prepare('SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?'),
       get: this.#db.prepare('SELECT id, title, author FROM books WHERE id = ?'),
       insert: this.#db.prepare('INSERT INTO books (id, title, author) VALUES (?, ?, ?)'),
       delete: this.#db.prepare('DELETE FROM books WHERE id = ?'),
     };
-  }
-
-  async list(): Promise<Book[]> {
-    return (this.#statements.list.all() as BookRow[]).map(toBook);
   }
 
   async listPage(after: number, limit: number): Promise<BookPage> {
