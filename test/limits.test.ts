@@ -6,10 +6,7 @@ import {startBooksServer} from './helpers/books-server.js';
 import {eventually} from './helpers/eventually.js';
 import {startTcpProxy} from './helpers/tcp-proxy.js';
 import {openWatcher} from './helpers/watcher.js';
-
-function hasCode(code: Status): (error: unknown) => boolean {
-  return (error) => error instanceof ClientError && error.code === code;
-}
+import {hasCode} from './helpers/status.js';
 
 describe('limits', () => {
   test('a request over the size limit is RESOURCE_EXHAUSTED, and the server goes on', async () => {

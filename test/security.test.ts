@@ -4,14 +4,11 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
-import {ClientError, Status} from 'nice-grpc';
+import {Status} from 'nice-grpc';
 import {createBooksClient} from '../src/client/client.js';
 import {startBooksServer} from './helpers/books-server.js';
 import {runCliProcess, startServerProcess} from './helpers/processes.js';
-
-function hasCode(code: Status): (error: unknown) => boolean {
-  return (error) => error instanceof ClientError && Status[error.code] === Status[code];
-}
+import {hasCode} from './helpers/status.js';
 
 describe('TLS', () => {
   let dir: string;

@@ -28,7 +28,7 @@ export function defaultSqliteDriver(): SqliteDriverName {
   return hasNodeSqlite() ? 'node:sqlite' : 'better-sqlite3';
 }
 
-export function hasNodeSqlite(): boolean {
+function hasNodeSqlite(): boolean {
   try {
     require('node:sqlite');
     return true;
