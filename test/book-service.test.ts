@@ -140,6 +140,19 @@ describe('List and its message limit', () => {
       await books.close();
     }
   });
+
+  test('a catalogue just under the limit is listed whole, multi-byte text counted exactly', async () => {
+    // 3.9 MiB of ASCII, and some 3-byte characters: over the limit only if every character took 3 bytes.
+    const seed = Array.from({length: 15_000}, (_, i) => ({id: i + 1, title: 't'.repeat(260), author: i === 0 ? '書'.repeat(200) : 'A'}));
+    const books = await startBooksServer({store: new MemoryStore(seed)});
+    try {
+      const listed = await books.client.list({});
+      assert.equal(listed.books.length, seed.length);
+      assert.equal(listed.books[0]?.author, '書'.repeat(200));
+    } finally {
+      await books.close();
+    }
+  });
 });
 
 describe('unexpected failures', () => {

@@ -1,4 +1,21 @@
-import {Book, BookServiceDefinition} from '../gen/books/books.js';
+import {Book, BookList, BookServiceDefinition, Empty, ListBooksResponse} from '../gen/books/books.js';
+
+/** What nice-grpc needs of a response type: no fromPartial. */
+interface ResponseCodec<Message> {
+  encode(message: Message): {finish(): Uint8Array};
+  decode(input: Uint8Array): Message;
+}
+
+/**
+ * nice-grpc passes every response of a ts-proto type through its fromPartial
+ * before encoding it: a deep copy (100 Book objects for a List of 100) made
+ * only to fill in fields a partial response left out. Without fromPartial,
+ * nice-grpc types each method to return the whole message, so the compiler
+ * checks what the copy would have patched, and the copy goes.
+ */
+function encodedAsReturned<Message>({encode, decode}: ResponseCodec<Message>): ResponseCodec<Message> {
+  return {encode, decode};
+}
 
 /**
  * Every watcher is sent the same Book object for an insert (the hub fans out
@@ -8,7 +25,8 @@ import {Book, BookServiceDefinition} from '../gen/books/books.js';
  */
 const encodedBooks = new WeakMap<Book, {finish(): Uint8Array}>();
 
-const BookEncodedOnce = {
+// Also without fromPartial: its copy of the book would never be found in the cache.
+const BookEncodedOnce: ResponseCodec<Book> = {
   encode(book: Book): {finish(): Uint8Array} {
     let encoded = encodedBooks.get(book);
     if (encoded === undefined) {
@@ -19,15 +37,19 @@ const BookEncodedOnce = {
     return encoded;
   },
   decode: (input: Uint8Array): Book => Book.decode(input),
-  // No fromPartial: nice-grpc would call it before encode, and its copy of
-  // the book would never be found in the cache. Watch yields whole books.
 };
 
-/** The generated BookServiceDefinition, except that Watch encodes each book once for all watchers. */
+const {methods} = BookServiceDefinition;
+
+/** The generated BookServiceDefinition, with responses encoded as the service returns them, and Watch's once for all watchers. */
 export const BookServiceServerDefinition = {
   ...BookServiceDefinition,
   methods: {
-    ...BookServiceDefinition.methods,
-    watch: {...BookServiceDefinition.methods.watch, responseType: BookEncodedOnce},
+    list: {...methods.list, responseType: encodedAsReturned<BookList>(BookList)},
+    insert: {...methods.insert, responseType: encodedAsReturned<Empty>(Empty)},
+    get: {...methods.get, responseType: encodedAsReturned<Book>(Book)},
+    delete: {...methods.delete, responseType: encodedAsReturned<Empty>(Empty)},
+    watch: {...methods.watch, responseType: BookEncodedOnce},
+    listBooks: {...methods.listBooks, responseType: encodedAsReturned<ListBooksResponse>(ListBooksResponse)},
   },
 } as const;

@@ -13,12 +13,19 @@ export const LIST_MESSAGE_LIMIT_BYTES = 4 * 1024 * 1024;
  */
 export async function listWithinLimit(catalogue: Catalogue): Promise<Book[]> {
   const books: Book[] = [];
+  // A bound until the bound reaches the limit, then the exact size: measuring
+  // each string's UTF-8 length cost a List of 100 books a tenth of its time.
   let size = 0;
+  let exact = false;
   let pageToken = '';
   do {
     const page = await catalogue.listPage(MAX_PAGE_SIZE, pageToken);
     for (const book of page.books) {
-      size += lengthDelimitedSize(bookSize(book));
+      size += exact ? entrySize(book) : entrySizeBound(book);
+      if (!exact && size > LIST_MESSAGE_LIMIT_BYTES) {
+        exact = true;
+        size = books.reduce((sum, listed) => sum + entrySize(listed), entrySize(book));
+      }
       if (size > LIST_MESSAGE_LIMIT_BYTES) {
         throw new ServerError(
           Status.RESOURCE_EXHAUSTED,
@@ -33,8 +40,18 @@ export async function listWithinLimit(catalogue: Catalogue): Promise<Book[]> {
 }
 
 // Protobuf sizes, field by field, to avoid encoding the whole list twice.
-function bookSize({id, title, author}: Book): number {
-  return (id === 0 ? 0 : 1 + varintSize(id)) + stringSize(title) + stringSize(author);
+
+/** The bytes a book takes in BookList: its tag, its length, the book. */
+function entrySize({id, title, author}: Book): number {
+  return lengthDelimitedSize((id === 0 ? 0 : 1 + varintSize(id)) + stringSize(title) + stringSize(author));
+}
+
+/**
+ * At least entrySize: a UTF-16 code unit is at most 3 bytes of UTF-8, an
+ * int32 at most 10, and a length of under 2^21 bytes at most 3.
+ */
+function entrySizeBound({title, author}: Book): number {
+  return 1 + 3 + (1 + 10) + (1 + 3 + 3 * title.length) + (1 + 3 + 3 * author.length);
 }
 
 function stringSize(text: string): number {
