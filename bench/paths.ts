@@ -8,5 +8,6 @@ export const REPO_ROOT = at('../../');
 export const PRODUCT_SERVER_MAIN = at('../src/server/main.js');
 export const CLI_MAIN = at('../src/cli/main.js');
 export const BASELINE_SERVER_MAIN = at('./baseline/main.js');
+export const FLOOR_SERVER_MAIN = at('./floor/main.js');
 export const UNARY_WORKER_MAIN = at('./load/unary-worker.js');
 export const WATCH_WORKER_MAIN = at('./load/watch-worker.js');

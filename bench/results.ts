@@ -1,4 +1,4 @@
-import type {SystemName} from './systems.js';
+import type {SystemName, WatchSystemName} from './systems.js';
 import type {Spread} from './stats.js';
 import type {UnaryCase, WatchCase} from './plan.js';
 
@@ -43,7 +43,7 @@ export interface WatchSystemResult {
 
 export interface WatchCaseResult extends WatchCase {
   readonly name: string;
-  readonly systems: Record<SystemName, WatchSystemResult>;
+  readonly systems: Record<WatchSystemName, WatchSystemResult>;
   /** Product's median p99 delivery latency over the baseline's (lower is better). */
   readonly p99Ratio: number;
 }
@@ -65,7 +65,7 @@ export interface BenchResults {
   readonly date: string;
   readonly commit: string;
   readonly machine: {readonly node: string; readonly cpus: number; readonly cpuModel: string; readonly platform: string};
-  readonly systems: Record<SystemName, string>;
+  readonly systems: Record<WatchSystemName, string>;
   readonly unary: UnaryCaseResult[];
   readonly watch: WatchCaseResult[];
   readonly startup: StartupResult;

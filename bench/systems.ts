@@ -2,19 +2,21 @@ import type {ChildProcess} from 'node:child_process';
 import {performance} from 'node:perf_hooks';
 import {createInterface} from 'node:readline';
 import {spawnTracked, stopChild} from './children.js';
-import {BASELINE_SERVER_MAIN, PRODUCT_SERVER_MAIN} from './paths.js';
+import {BASELINE_SERVER_MAIN, FLOOR_SERVER_MAIN, PRODUCT_SERVER_MAIN} from './paths.js';
 
 export type SystemName = 'product' | 'baseline';
+/** The watch cases also run the floor: what node:http2 allows with no gRPC library. */
+export type WatchSystemName = SystemName | 'floor';
 
 /** A server the harness measures, run as its own process on 127.0.0.1. */
-export interface SystemUnderTest {
-  readonly name: SystemName;
+export interface SystemUnderTest<Name extends string = WatchSystemName> {
+  readonly name: Name;
   readonly description: string;
   readonly main: string;
   readonly args: readonly string[];
 }
 
-export const PRODUCT: SystemUnderTest = {
+export const PRODUCT: SystemUnderTest<'product'> = {
   name: 'product',
   description: 'books server (nice-grpc, memory store), node dist/src/server/main.js',
   main: PRODUCT_SERVER_MAIN,
@@ -23,15 +25,23 @@ export const PRODUCT: SystemUnderTest = {
   args: ['--host', '127.0.0.1', '--port', '0', '--log-level', 'info', '--store', 'memory'],
 };
 
-export const BASELINE: SystemUnderTest = {
+export const BASELINE: SystemUnderTest<'baseline'> = {
   name: 'baseline',
   description: 'minimal server of the same contract on @grpc/grpc-js with a Map, bench/baseline',
   main: BASELINE_SERVER_MAIN,
   args: ['--host', '127.0.0.1', '--port', '0'],
 };
 
-export interface RunningServer {
-  readonly system: SystemUnderTest;
+export const FLOOR: SystemUnderTest<'floor'> = {
+  name: 'floor',
+  description:
+    'gRPC framing over node:http2 with no gRPC library, each book framed once for all watchers, bench/floor (watch cases only)',
+  main: FLOOR_SERVER_MAIN,
+  args: ['--host', '127.0.0.1', '--port', '0'],
+};
+
+export interface RunningServer<Name extends string = WatchSystemName> {
+  readonly system: SystemUnderTest<Name>;
   readonly address: string;
   readonly pid: number;
   /** From spawning the process to reading its "listening" line. */
@@ -42,7 +52,7 @@ export interface RunningServer {
 const LISTEN_TIMEOUT_MS = 15_000;
 
 /** Starts the server and resolves once it has logged that it is listening. */
-export async function startServer(system: SystemUnderTest): Promise<RunningServer> {
+export async function startServer<Name extends string>(system: SystemUnderTest<Name>): Promise<RunningServer<Name>> {
   const started = performance.now();
   const child = spawnTracked(process.execPath, [system.main, ...system.args], {
     stdio: ['ignore', 'pipe', 'inherit'],

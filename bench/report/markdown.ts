@@ -12,6 +12,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     '',
     `- **product**: ${results.systems.product}`,
     `- **baseline**: ${results.systems.baseline}`,
+    `- **floor**: ${results.systems.floor}`,
     '',
     'Servers and load run as separate processes on 127.0.0.1, the systems alternating within each case ' +
       '(AB, BA, ...). Numbers are medians over the rounds; `±` is half the range between the fastest and ' +
@@ -61,14 +62,16 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
       'Delivery latency runs from just before the Insert call to the moment a watcher decodes the book',
       '(the send time travels in the title), over the timed inserts that follow a warm-up. Every book,',
       'warm-up included, must reach every watcher in order. Memory is the server\'s RSS growth while',
-      'the watchers opened, divided by their number. CPU is per second of timed inserts (1.0 = one core).',
+      'the watchers opened, divided by their number. CPU is per second of timed inserts (1.0 = one core);',
+      'server µs per delivery is that CPU over the deliveries the schedule asks for each second.',
       '',
-      '| case | system | delivered | p50 / p99 / max ms | KiB per watcher | open s | server CPU | load CPU |',
-      '|---|---|---|---|---|---|---|---|',
-      ...results.watch.flatMap(({name, systems}) =>
-        (['product', 'baseline'] as const).map((system) => {
+      '| case | system | delivered | p50 / p99 / max ms | KiB per watcher | open s | server CPU | server µs per delivery | load CPU |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...results.watch.flatMap(({name, watchers, insertsPerSecond, systems}) =>
+        (['product', 'baseline', 'floor'] as const).map((system) => {
           const outcome = systems[system];
-          return `| ${name} | ${system} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${outcome.serverCpuShare.median.toFixed(2)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
+          const cpu = outcome.serverCpuShare.median;
+          return `| ${name} | ${system} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${cpu.toFixed(2)} | ${((cpu * 1e6) / (watchers * insertsPerSecond)).toFixed(1)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
         }),
       ),
       '',

@@ -1,5 +1,5 @@
 import type {BenchResults} from '../results.js';
-import type {SystemName} from '../systems.js';
+import type {WatchSystemName} from '../systems.js';
 
 /** One horizontal bar chart: a row per case, a bar per system. */
 interface Panel {
@@ -7,17 +7,18 @@ interface Panel {
   readonly unit: string;
   /** Log for values that span decades (a few ms next to seconds); bars then start at 1 unit. */
   readonly scale: 'linear' | 'log';
-  readonly rows: readonly {readonly label: string; readonly values: Record<SystemName, number>}[];
+  /** A bar per system, in this order; each row has a value for each. */
+  readonly systems: readonly WatchSystemName[];
+  readonly rows: readonly {readonly label: string; readonly values: Partial<Record<WatchSystemName, number>>}[];
 }
 
 const WIDTH = 960;
 const LABEL_WIDTH = 290;
 const VALUE_WIDTH = 90;
 const BAR_HEIGHT = 9;
-const ROW_HEIGHT = 2 * BAR_HEIGHT + 8;
 const PANEL_HEADER = 34;
 const PANEL_GAP = 20;
-const COLOURS: Record<SystemName, string> = {product: '#2b6cb0', baseline: '#a0aec0'};
+const COLOURS: Record<WatchSystemName, string> = {product: '#2b6cb0', baseline: '#a0aec0', floor: '#68d391'};
 
 /** Throughput and latency per case, as a self-contained SVG (no fonts or scripts fetched). */
 export function renderChart(results: BenchResults): string {
@@ -27,6 +28,7 @@ export function renderChart(results: BenchResults): string {
       title: 'Unary throughput (higher is better)',
       unit: 'req/s',
       scale: 'linear',
+      systems: ['product', 'baseline'],
       rows: results.unary.map(({name, systems}) => ({
         label: name,
         values: {product: systems.product.requestsPerSecond.median, baseline: systems.baseline.requestsPerSecond.median},
@@ -36,6 +38,7 @@ export function renderChart(results: BenchResults): string {
       title: 'Unary p99 latency (lower is better)',
       unit: 'ms',
       scale: 'linear',
+      systems: ['product', 'baseline'],
       rows: results.unary.map(({name, systems}) => ({
         label: name,
         values: {product: systems.product.p99Ms.median, baseline: systems.baseline.p99Ms.median},
@@ -47,10 +50,15 @@ export function renderChart(results: BenchResults): string {
       title: 'Watch delivery latency, p50 and p99 (lower is better; log scale)',
       unit: 'ms',
       scale: 'log',
+      systems: ['product', 'baseline', 'floor'],
       rows: results.watch.flatMap(({name, systems}) =>
         (['p50Ms', 'p99Ms'] as const).map((quantile) => ({
           label: `${name.replace(/^Watch /, '')} ${quantile.slice(0, 3)}`,
-          values: {product: systems.product[quantile].median, baseline: systems.baseline[quantile].median},
+          values: {
+            product: systems.product[quantile].median,
+            baseline: systems.baseline[quantile].median,
+            floor: systems.floor[quantile].median,
+          },
         })),
       ),
     });
@@ -60,9 +68,10 @@ export function renderChart(results: BenchResults): string {
   let y = 40;
   for (const panel of panels) {
     parts.push(renderPanel(panel, y));
-    y += PANEL_HEADER + panel.rows.length * ROW_HEIGHT + PANEL_GAP;
+    y += PANEL_HEADER + panel.rows.length * rowHeight(panel) + PANEL_GAP;
   }
-  const legend = (['product', 'baseline'] as const)
+  const shown = [...new Set(panels.flatMap((panel) => panel.systems))];
+  const legend = shown
     .map((system, index) => {
       const x = 10 + index * 120;
       return `<rect x="${x}" y="12" width="12" height="12" fill="${COLOURS[system]}"/><text x="${x + 18}" y="22">${system}</text>`;
@@ -79,7 +88,8 @@ export function renderChart(results: BenchResults): string {
 }
 
 function renderPanel(panel: Panel, top: number): string {
-  const largest = Math.max(...panel.rows.flatMap((row) => [row.values.product, row.values.baseline]), 1e-9);
+  const values = panel.rows.flatMap((row) => panel.systems.map((system) => row.values[system] ?? Number.NaN));
+  const largest = Math.max(...values.filter(Number.isFinite), 1e-9);
   const barSpace = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
   const share =
     panel.scale === 'linear'
@@ -87,10 +97,10 @@ function renderPanel(panel: Panel, top: number): string {
       : (value: number): number => Math.log10(Math.max(value, 1)) / Math.max(Math.log10(largest), 1e-9);
   const out = [`<text x="10" y="${top + 14}" font-size="13" font-weight="bold">${escape(panel.title)}</text>`];
   panel.rows.forEach((row, index) => {
-    const rowTop = top + PANEL_HEADER + index * ROW_HEIGHT;
+    const rowTop = top + PANEL_HEADER + index * rowHeight(panel);
     out.push(`<text x="${LABEL_WIDTH - 8}" y="${rowTop + BAR_HEIGHT + 3}" text-anchor="end">${escape(row.label)}</text>`);
-    (['product', 'baseline'] as const).forEach((system, bar) => {
-      const value = row.values[system];
+    panel.systems.forEach((system, bar) => {
+      const value = row.values[system] ?? Number.NaN;
       const width = Number.isFinite(value) ? Math.max(1, share(value) * barSpace) : 0;
       const barTop = rowTop + bar * BAR_HEIGHT;
       out.push(
@@ -100,6 +110,10 @@ function renderPanel(panel: Panel, top: number): string {
     });
   });
   return out.join('\n');
+}
+
+function rowHeight(panel: Panel): number {
+  return panel.systems.length * BAR_HEIGHT + 8;
 }
 
 function formatValue(value: number): string {

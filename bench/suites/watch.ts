@@ -11,7 +11,7 @@ import type {Plan, WatchCase} from '../plan.js';
 import {readCpuSeconds, readRssBytes} from '../proc-stats.js';
 import type {WatchCaseResult, WatchSystemResult} from '../results.js';
 import {spreadOf} from '../stats.js';
-import {BASELINE, PRODUCT, startServer, type SystemName, type SystemUnderTest} from '../systems.js';
+import {BASELINE, FLOOR, PRODUCT, startServer, type SystemUnderTest, type WatchSystemName} from '../systems.js';
 import {BOOK_METHODS} from '../wire/book-methods.js';
 import {connectClient, unaryCall} from '../wire/grpc-client.js';
 
@@ -31,17 +31,21 @@ export function watchCaseName({watchers, connections, insertsPerSecond}: WatchCa
   return `Watch ${watchers} watchers x${connections}conn, ${insertsPerSecond} inserts/s`;
 }
 
+const WATCH_SYSTEMS: readonly SystemUnderTest[] = [PRODUCT, BASELINE, FLOOR];
+
 /**
  * Fan-out: a fresh server per measurement (so memory per watcher is not
- * blurred by an earlier round), systems alternating round by round.
+ * blurred by an earlier round), the order of the systems rotating round by
+ * round. The floor shows how much of the time is the platform's own.
  */
 export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => void): Promise<WatchCaseResult[]> {
   const results: WatchCaseResult[] = [];
   for (const watchCase of plan.cases) {
     const name = watchCaseName(watchCase);
-    const measured: Record<SystemName, WatchMeasurement[]> = {product: [], baseline: []};
+    const measured: Record<WatchSystemName, WatchMeasurement[]> = {product: [], baseline: [], floor: []};
     for (let round = 0; round < plan.rounds; round++) {
-      const order: SystemUnderTest[] = round % 2 === 0 ? [PRODUCT, BASELINE] : [BASELINE, PRODUCT];
+      const first = round % WATCH_SYSTEMS.length;
+      const order = [...WATCH_SYSTEMS.slice(first), ...WATCH_SYSTEMS.slice(0, first)];
       for (const system of order) {
         const measurement = await measureWatchCase(system, watchCase, plan);
         measured[system.name].push(measurement);
@@ -56,7 +60,8 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
     }
     const product = summarise(measured.product);
     const baseline = summarise(measured.baseline);
-    results.push({name, ...watchCase, systems: {product, baseline}, p99Ratio: product.p99Ms.median / baseline.p99Ms.median});
+    const floor = summarise(measured.floor);
+    results.push({name, ...watchCase, systems: {product, baseline, floor}, p99Ratio: product.p99Ms.median / baseline.p99Ms.median});
   }
   return results;
 }
