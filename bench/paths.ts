@@ -9,5 +9,6 @@ export const PRODUCT_SERVER_MAIN = at('../src/server/main.js');
 export const CLI_MAIN = at('../src/cli/main.js');
 export const BASELINE_SERVER_MAIN = at('./baseline/main.js');
 export const FLOOR_SERVER_MAIN = at('./floor/main.js');
+export const PLAIN_SERVER_MAIN = at('./plain-nice-grpc/main.js');
 export const UNARY_WORKER_MAIN = at('./load/unary-worker.js');
 export const WATCH_WORKER_MAIN = at('./load/watch-worker.js');

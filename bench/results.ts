@@ -1,4 +1,4 @@
-import type {SystemName, WatchSystemName} from './systems.js';
+import type {AnySystemName, SystemName, UnarySystemName, WatchSystemName} from './systems.js';
 import type {Spread} from './stats.js';
 import type {UnaryCase, WatchCase} from './plan.js';
 
@@ -19,9 +19,11 @@ export interface UnarySystemResult {
 
 export interface UnaryCaseResult extends UnaryCase {
   readonly name: string;
-  readonly systems: Record<SystemName, UnarySystemResult>;
+  readonly systems: Record<UnarySystemName, UnarySystemResult>;
   /** Product's median requests/s over the baseline's. */
   readonly ratio: number;
+  /** Product's median requests/s over the plain nice-grpc server's: the product's own overhead, or gain. */
+  readonly plainRatio: number;
 }
 
 export interface WatchSystemResult {
@@ -65,7 +67,7 @@ export interface BenchResults {
   readonly date: string;
   readonly commit: string;
   readonly machine: {readonly node: string; readonly cpus: number; readonly cpuModel: string; readonly platform: string};
-  readonly systems: Record<WatchSystemName, string>;
+  readonly systems: Record<AnySystemName, string>;
   readonly unary: UnaryCaseResult[];
   readonly watch: WatchCaseResult[];
   readonly startup: StartupResult;

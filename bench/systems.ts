@@ -2,14 +2,17 @@ import type {ChildProcess} from 'node:child_process';
 import {performance} from 'node:perf_hooks';
 import {createInterface} from 'node:readline';
 import {spawnTracked, stopChild} from './children.js';
-import {BASELINE_SERVER_MAIN, FLOOR_SERVER_MAIN, PRODUCT_SERVER_MAIN} from './paths.js';
+import {BASELINE_SERVER_MAIN, FLOOR_SERVER_MAIN, PLAIN_SERVER_MAIN, PRODUCT_SERVER_MAIN} from './paths.js';
 
 export type SystemName = 'product' | 'baseline';
+/** The unary cases also run the straightforward nice-grpc server, which pays nice-grpc's costs and no more. */
+export type UnarySystemName = SystemName | 'plain';
 /** The watch cases also run the floor: what node:http2 allows with no gRPC library. */
 export type WatchSystemName = SystemName | 'floor';
+export type AnySystemName = UnarySystemName | WatchSystemName;
 
 /** A server the harness measures, run as its own process on 127.0.0.1. */
-export interface SystemUnderTest<Name extends string = WatchSystemName> {
+export interface SystemUnderTest<Name extends string = AnySystemName> {
   readonly name: Name;
   readonly description: string;
   readonly main: string;
@@ -32,6 +35,14 @@ export const BASELINE: SystemUnderTest<'baseline'> = {
   args: ['--host', '127.0.0.1', '--port', '0'],
 };
 
+export const PLAIN: SystemUnderTest<'plain'> = {
+  name: 'plain',
+  description:
+    'the straightforward nice-grpc server: the generated definition as it is, a Map, no middleware, bench/plain-nice-grpc (unary cases only)',
+  main: PLAIN_SERVER_MAIN,
+  args: ['--host', '127.0.0.1', '--port', '0'],
+};
+
 export const FLOOR: SystemUnderTest<'floor'> = {
   name: 'floor',
   description:
@@ -40,7 +51,7 @@ export const FLOOR: SystemUnderTest<'floor'> = {
   args: ['--host', '127.0.0.1', '--port', '0'],
 };
 
-export interface RunningServer<Name extends string = WatchSystemName> {
+export interface RunningServer<Name extends string = AnySystemName> {
   readonly system: SystemUnderTest<Name>;
   readonly address: string;
   readonly pid: number;

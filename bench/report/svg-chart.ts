@@ -1,5 +1,5 @@
 import type {BenchResults} from '../results.js';
-import type {WatchSystemName} from '../systems.js';
+import type {AnySystemName} from '../systems.js';
 
 /** One horizontal bar chart: a row per case, a bar per system. */
 interface Panel {
@@ -8,8 +8,8 @@ interface Panel {
   /** Log for values that span decades (a few ms next to seconds); bars then start at 1 unit. */
   readonly scale: 'linear' | 'log';
   /** A bar per system, in this order; each row has a value for each. */
-  readonly systems: readonly WatchSystemName[];
-  readonly rows: readonly {readonly label: string; readonly values: Partial<Record<WatchSystemName, number>>}[];
+  readonly systems: readonly AnySystemName[];
+  readonly rows: readonly {readonly label: string; readonly values: Partial<Record<AnySystemName, number>>}[];
 }
 
 const WIDTH = 960;
@@ -18,7 +18,13 @@ const VALUE_WIDTH = 90;
 const BAR_HEIGHT = 9;
 const PANEL_HEADER = 34;
 const PANEL_GAP = 20;
-const COLOURS: Record<WatchSystemName, string> = {product: '#2b6cb0', baseline: '#a0aec0', floor: '#68d391'};
+const LABELS: Record<AnySystemName, string> = {
+  product: 'product',
+  baseline: 'baseline (grpc-js)',
+  plain: 'plain nice-grpc',
+  floor: 'floor (node:http2)',
+};
+const COLOURS: Record<AnySystemName, string> = {product: '#2b6cb0', baseline: '#a0aec0', plain: '#f6ad55', floor: '#68d391'};
 
 /** Throughput and latency per case, as a self-contained SVG (no fonts or scripts fetched). */
 export function renderChart(results: BenchResults): string {
@@ -28,20 +34,24 @@ export function renderChart(results: BenchResults): string {
       title: 'Unary throughput (higher is better)',
       unit: 'req/s',
       scale: 'linear',
-      systems: ['product', 'baseline'],
+      systems: ['product', 'baseline', 'plain'],
       rows: results.unary.map(({name, systems}) => ({
         label: name,
-        values: {product: systems.product.requestsPerSecond.median, baseline: systems.baseline.requestsPerSecond.median},
+        values: {
+          product: systems.product.requestsPerSecond.median,
+          baseline: systems.baseline.requestsPerSecond.median,
+          plain: systems.plain.requestsPerSecond.median,
+        },
       })),
     });
     panels.push({
       title: 'Unary p99 latency (lower is better)',
       unit: 'ms',
       scale: 'linear',
-      systems: ['product', 'baseline'],
+      systems: ['product', 'baseline', 'plain'],
       rows: results.unary.map(({name, systems}) => ({
         label: name,
-        values: {product: systems.product.p99Ms.median, baseline: systems.baseline.p99Ms.median},
+        values: {product: systems.product.p99Ms.median, baseline: systems.baseline.p99Ms.median, plain: systems.plain.p99Ms.median},
       })),
     });
   }
@@ -73,8 +83,8 @@ export function renderChart(results: BenchResults): string {
   const shown = [...new Set(panels.flatMap((panel) => panel.systems))];
   const legend = shown
     .map((system, index) => {
-      const x = 10 + index * 120;
-      return `<rect x="${x}" y="12" width="12" height="12" fill="${COLOURS[system]}"/><text x="${x + 18}" y="22">${system}</text>`;
+      const x = 10 + index * 170;
+      return `<rect x="${x}" y="12" width="12" height="12" fill="${COLOURS[system]}"/><text x="${x + 18}" y="22">${LABELS[system]}</text>`;
     })
     .join('');
   return [

@@ -17,9 +17,12 @@ export function evaluateTargets({unary, watch, startup}: Measured): TargetResult
     const mean = Math.exp(unary.reduce((sum, result) => sum + Math.log(result.ratio), 0) / unary.length);
     const below = unary.filter((result) => result.ratio < UNARY_RATIO);
     const worst = unary.reduce((low, result) => (result.ratio < low.ratio ? result : low));
+    const plainMean = Math.exp(unary.reduce((sum, result) => sum + Math.log(result.plainRatio), 0) / unary.length);
     targets.push({
       target: `unary throughput >= ${UNARY_RATIO}x baseline (geometric mean of ${unary.length} cases)`,
-      measured: `${mean.toFixed(2)}x; lowest ${worst.ratio.toFixed(2)}x (${worst.name}); ${below.length} of ${unary.length} cases below ${UNARY_RATIO}x`,
+      measured:
+        `${mean.toFixed(2)}x; lowest ${worst.ratio.toFixed(2)}x (${worst.name}); ${below.length} of ${unary.length} cases below ${UNARY_RATIO}x; ` +
+        `${plainMean.toFixed(2)}x the plain nice-grpc server`,
       met: mean >= UNARY_RATIO,
     });
   }

@@ -6,7 +6,7 @@ import {UNARY_WORKER_MAIN} from '../paths.js';
 import type {Plan, UnaryCase} from '../plan.js';
 import {readCpuSeconds} from '../proc-stats.js';
 import type {UnaryCaseResult, UnarySystemResult} from '../results.js';
-import {BASELINE, PRODUCT, startServer, type RunningServer, type SystemName} from '../systems.js';
+import {BASELINE, PLAIN, PRODUCT, startServer, type RunningServer, type UnarySystemName} from '../systems.js';
 import {spreadOf} from '../stats.js';
 import {BOOK_METHODS} from '../wire/book-methods.js';
 import {connectClient, unaryCall} from '../wire/grpc-client.js';
@@ -22,21 +22,22 @@ export function unaryCaseName({method, concurrency, connections}: UnaryCase): st
 }
 
 /**
- * Each case against a fresh product server and a fresh baseline, both up
- * for the whole case, measured in alternating order (AB, BA, AB, ...) so
- * that a noisy moment of the machine falls on both alike.
+ * Each case against a fresh product server, baseline and plain nice-grpc
+ * server, all up for the whole case, measured in rotating order (ABC, BCA,
+ * CAB, ...) so that a noisy moment of the machine falls on each alike.
  */
 export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => void): Promise<UnaryCaseResult[]> {
   const results: UnaryCaseResult[] = [];
   let nextFirstId = 1_000_000;
   for (const unaryCase of plan.cases) {
     const name = unaryCaseName(unaryCase);
-    const servers = [await startServer(PRODUCT), await startServer(BASELINE)] as const;
+    const servers: RunningServer<UnarySystemName>[] = [await startServer(PRODUCT), await startServer(BASELINE), await startServer(PLAIN)];
     try {
       if (unaryCase.method === 'list') await Promise.all(servers.map(fillForList));
-      const measured: Record<SystemName, Measurement[]> = {product: [], baseline: []};
+      const measured: Record<UnarySystemName, Measurement[]> = {product: [], baseline: [], plain: []};
       for (let round = 0; round < plan.rounds; round++) {
-        const order = round % 2 === 0 ? servers : ([servers[1], servers[0]] as const);
+        const first = round % servers.length;
+        const order = [...servers.slice(first), ...servers.slice(0, first)];
         for (const server of order) {
           const params: UnaryLoadParams = {
             address: server.address,
@@ -51,11 +52,14 @@ export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => 
       }
       const product = summarise(measured.product);
       const baseline = summarise(measured.baseline);
+      const plain = summarise(measured.plain);
       const ratio = product.requestsPerSecond.median / baseline.requestsPerSecond.median;
-      results.push({name, ...unaryCase, systems: {product, baseline}, ratio});
+      const plainRatio = product.requestsPerSecond.median / plain.requestsPerSecond.median;
+      results.push({name, ...unaryCase, systems: {product, baseline, plain}, ratio, plainRatio});
       log(
         `${name.padEnd(22)} product ${fixed(product.requestsPerSecond.median)} req/s, ` +
-          `baseline ${fixed(baseline.requestsPerSecond.median)} req/s, ratio ${ratio.toFixed(2)}`,
+          `baseline ${fixed(baseline.requestsPerSecond.median)} req/s, plain nice-grpc ${fixed(plain.requestsPerSecond.median)} req/s, ` +
+          `ratio ${ratio.toFixed(2)} (${plainRatio.toFixed(2)} of plain nice-grpc)`,
       );
     } finally {
       await Promise.all(servers.map((server) => server.stop()));

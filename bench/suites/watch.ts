@@ -31,7 +31,7 @@ export function watchCaseName({watchers, connections, insertsPerSecond}: WatchCa
   return `Watch ${watchers} watchers x${connections}conn, ${insertsPerSecond} inserts/s`;
 }
 
-const WATCH_SYSTEMS: readonly SystemUnderTest[] = [PRODUCT, BASELINE, FLOOR];
+const WATCH_SYSTEMS: readonly SystemUnderTest<WatchSystemName>[] = [PRODUCT, BASELINE, FLOOR];
 
 /**
  * Fan-out: a fresh server per measurement (so memory per watcher is not
