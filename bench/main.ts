@@ -15,7 +15,7 @@ import {runStartupSuite} from './suites/startup.js';
 import {runUnarySuite} from './suites/unary.js';
 import {runWatchSuite} from './suites/watch.js';
 import {spreadOf} from './stats.js';
-import {BASELINE, FLOOR, PLAIN, PRODUCT} from './systems.js';
+import {BASELINE, FLOOR, PLAIN, PRODUCT, PRODUCT_SQLITE} from './systems.js';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const plan = args.quick ? QUICK_PLAN : FULL_PLAN;
@@ -37,7 +37,13 @@ const results: BenchResults = {
   date: new Date().toISOString(),
   commit: describeCommit(),
   machine: {node: process.versions.node, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: `${platform()} ${release()}`},
-  systems: {product: PRODUCT.description, baseline: BASELINE.description, plain: PLAIN.description, floor: FLOOR.description},
+  systems: {
+    product: PRODUCT.description,
+    sqlite: PRODUCT_SQLITE.description,
+    baseline: BASELINE.description,
+    plain: PLAIN.description,
+    floor: FLOOR.description,
+  },
   ...measured,
   targets: args.suites.includes('startup') ? evaluateTargets(measured) : [],
   failures: findFailures(measured),

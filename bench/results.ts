@@ -22,6 +22,8 @@ export interface UnaryCaseResult extends UnaryCase {
   readonly systems: Record<UnarySystemName, UnarySystemResult>;
   /** Product's median requests/s over the baseline's. */
   readonly ratio: number;
+  /** Product (SQLite)'s median requests/s over the product's with the memory store: what durability costs. */
+  readonly sqliteRatio: number;
   /** Product's median requests/s over the plain nice-grpc server's: the product's own overhead, or gain. */
   readonly plainRatio: number;
 }

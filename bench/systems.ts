@@ -1,4 +1,7 @@
 import type {ChildProcess} from 'node:child_process';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {createInterface} from 'node:readline';
 import {spawnTracked, stopChild} from './children.js';
@@ -6,7 +9,7 @@ import {BASELINE_SERVER_MAIN, FLOOR_SERVER_MAIN, PLAIN_SERVER_MAIN, PRODUCT_SERV
 
 export type SystemName = 'product' | 'baseline';
 /** The unary cases also run the straightforward nice-grpc server, which pays nice-grpc's costs and no more. */
-export type UnarySystemName = SystemName | 'plain';
+export type UnarySystemName = SystemName | 'sqlite' | 'plain';
 /** The watch cases also run the floor: what node:http2 allows with no gRPC library. */
 export type WatchSystemName = SystemName | 'floor';
 export type AnySystemName = UnarySystemName | WatchSystemName;
@@ -17,6 +20,8 @@ export interface SystemUnderTest<Name extends string = AnySystemName> {
   readonly description: string;
   readonly main: string;
   readonly args: readonly string[];
+  /** Started with `--db` at a new SQLite file in a directory of its own, removed when it stops. */
+  readonly freshDatabase?: boolean;
 }
 
 export const PRODUCT: SystemUnderTest<'product'> = {
@@ -33,6 +38,14 @@ export const BASELINE: SystemUnderTest<'baseline'> = {
   description: 'minimal server of the same contract on @grpc/grpc-js with a Map, bench/baseline',
   main: BASELINE_SERVER_MAIN,
   args: ['--host', '127.0.0.1', '--port', '0'],
+};
+
+export const PRODUCT_SQLITE: SystemUnderTest<'sqlite'> = {
+  name: 'sqlite',
+  description: 'the books server with its default durable store, SQLite (WAL, synchronous=FULL), on the machine\'s temporary directory (unary cases only)',
+  main: PRODUCT_SERVER_MAIN,
+  args: ['--host', '127.0.0.1', '--port', '0', '--log-level', 'info', '--store', 'sqlite'],
+  freshDatabase: true,
 };
 
 export const PLAIN: SystemUnderTest<'plain'> = {
@@ -64,8 +77,13 @@ const LISTEN_TIMEOUT_MS = 15_000;
 
 /** Starts the server and resolves once it has logged that it is listening. */
 export async function startServer<Name extends string>(system: SystemUnderTest<Name>): Promise<RunningServer<Name>> {
+  const dataDir = system.freshDatabase === true ? mkdtempSync(join(tmpdir(), 'books-bench-')) : undefined;
+  const args = dataDir === undefined ? system.args : [...system.args, '--db', join(dataDir, 'books.db')];
+  const removeData = (): void => {
+    if (dataDir !== undefined) rmSync(dataDir, {recursive: true, force: true});
+  };
   const started = performance.now();
-  const child = spawnTracked(process.execPath, [system.main, ...system.args], {
+  const child = spawnTracked(process.execPath, [system.main, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -73,9 +91,10 @@ export async function startServer<Name extends string>(system: SystemUnderTest<N
     const startMs = performance.now() - started;
     // Keep reading stdout so that a chatty server never blocks on a full pipe.
     child.stdout!.resume();
-    return {system, address, pid: child.pid!, startMs, stop: () => stopChild(child)};
+    return {system, address, pid: child.pid!, startMs, stop: () => stopChild(child).then(removeData)};
   } catch (error: unknown) {
     await stopChild(child);
+    removeData();
     throw error;
   }
 }

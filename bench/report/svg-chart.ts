@@ -20,11 +20,12 @@ const PANEL_HEADER = 34;
 const PANEL_GAP = 20;
 const LABELS: Record<AnySystemName, string> = {
   product: 'product',
+  sqlite: 'product (SQLite)',
   baseline: 'baseline (grpc-js)',
   plain: 'plain nice-grpc',
   floor: 'floor (node:http2)',
 };
-const COLOURS: Record<AnySystemName, string> = {product: '#2b6cb0', baseline: '#a0aec0', plain: '#f6ad55', floor: '#68d391'};
+const COLOURS: Record<AnySystemName, string> = {product: '#2b6cb0', sqlite: '#805ad5', baseline: '#a0aec0', plain: '#f6ad55', floor: '#68d391'};
 
 /** Throughput and latency per case, as a self-contained SVG (no fonts or scripts fetched). */
 export function renderChart(results: BenchResults): string {
@@ -34,11 +35,12 @@ export function renderChart(results: BenchResults): string {
       title: 'Unary throughput (higher is better)',
       unit: 'req/s',
       scale: 'linear',
-      systems: ['product', 'baseline', 'plain'],
+      systems: ['product', 'sqlite', 'baseline', 'plain'],
       rows: results.unary.map(({name, systems}) => ({
         label: name,
         values: {
           product: systems.product.requestsPerSecond.median,
+          sqlite: systems.sqlite.requestsPerSecond.median,
           baseline: systems.baseline.requestsPerSecond.median,
           plain: systems.plain.requestsPerSecond.median,
         },
@@ -48,10 +50,15 @@ export function renderChart(results: BenchResults): string {
       title: 'Unary p99 latency (lower is better)',
       unit: 'ms',
       scale: 'linear',
-      systems: ['product', 'baseline', 'plain'],
+      systems: ['product', 'sqlite', 'baseline', 'plain'],
       rows: results.unary.map(({name, systems}) => ({
         label: name,
-        values: {product: systems.product.p99Ms.median, baseline: systems.baseline.p99Ms.median, plain: systems.plain.p99Ms.median},
+        values: {
+          product: systems.product.p99Ms.median,
+          sqlite: systems.sqlite.p99Ms.median,
+          baseline: systems.baseline.p99Ms.median,
+          plain: systems.plain.p99Ms.median,
+        },
       })),
     });
   }

@@ -6,7 +6,7 @@ import {UNARY_WORKER_MAIN} from '../paths.js';
 import type {Plan, UnaryCase} from '../plan.js';
 import {readCpuSeconds} from '../proc-stats.js';
 import type {UnaryCaseResult, UnarySystemResult} from '../results.js';
-import {BASELINE, PLAIN, PRODUCT, startServer, type RunningServer, type UnarySystemName} from '../systems.js';
+import {BASELINE, PLAIN, PRODUCT, PRODUCT_SQLITE, startServer, type RunningServer, type UnarySystemName} from '../systems.js';
 import {spreadOf} from '../stats.js';
 import {BOOK_METHODS} from '../wire/book-methods.js';
 import {connectClient, unaryCall} from '../wire/grpc-client.js';
@@ -22,19 +22,21 @@ export function unaryCaseName({method, concurrency, connections}: UnaryCase): st
 }
 
 /**
- * Each case against a fresh product server, baseline and plain nice-grpc
- * server, all up for the whole case, measured in rotating order (ABC, BCA,
- * CAB, ...) so that a noisy moment of the machine falls on each alike.
+ * Each case against fresh servers of every system (the product with the
+ * memory store and with SQLite, the baseline, plain nice-grpc), all up for
+ * the whole case, measured in rotating order (ABCD, BCDA, ...) so that a
+ * noisy moment of the machine falls on each alike.
  */
 export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => void): Promise<UnaryCaseResult[]> {
   const results: UnaryCaseResult[] = [];
   let nextFirstId = 1_000_000;
   for (const unaryCase of plan.cases) {
     const name = unaryCaseName(unaryCase);
-    const servers: RunningServer<UnarySystemName>[] = [await startServer(PRODUCT), await startServer(BASELINE), await startServer(PLAIN)];
+    const servers: RunningServer<UnarySystemName>[] = [];
+    for (const system of [PRODUCT, PRODUCT_SQLITE, BASELINE, PLAIN]) servers.push(await startServer(system));
     try {
       if (unaryCase.method === 'list') await Promise.all(servers.map(fillForList));
-      const measured: Record<UnarySystemName, Measurement[]> = {product: [], baseline: [], plain: []};
+      const measured: Record<UnarySystemName, Measurement[]> = {product: [], sqlite: [], baseline: [], plain: []};
       for (let round = 0; round < plan.rounds; round++) {
         const first = round % servers.length;
         const order = [...servers.slice(first), ...servers.slice(0, first)];
@@ -52,13 +54,16 @@ export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => 
       }
       const product = summarise(measured.product);
       const baseline = summarise(measured.baseline);
+      const sqlite = summarise(measured.sqlite);
       const plain = summarise(measured.plain);
       const ratio = product.requestsPerSecond.median / baseline.requestsPerSecond.median;
       const plainRatio = product.requestsPerSecond.median / plain.requestsPerSecond.median;
-      results.push({name, ...unaryCase, systems: {product, baseline, plain}, ratio, plainRatio});
+      const sqliteRatio = sqlite.requestsPerSecond.median / product.requestsPerSecond.median;
+      results.push({name, ...unaryCase, systems: {product, sqlite, baseline, plain}, ratio, plainRatio, sqliteRatio});
       log(
         `${name.padEnd(22)} product ${fixed(product.requestsPerSecond.median)} req/s, ` +
-          `baseline ${fixed(baseline.requestsPerSecond.median)} req/s, plain nice-grpc ${fixed(plain.requestsPerSecond.median)} req/s, ` +
+          `SQLite ${fixed(sqlite.requestsPerSecond.median)} req/s, baseline ${fixed(baseline.requestsPerSecond.median)} req/s, ` +
+          `plain nice-grpc ${fixed(plain.requestsPerSecond.median)} req/s, ` +
           `ratio ${ratio.toFixed(2)} (${plainRatio.toFixed(2)} of plain nice-grpc)`,
       );
     } finally {
