@@ -11,25 +11,30 @@ import {eventually} from './helpers/eventually.js';
 import {startTcpProxy} from './helpers/tcp-proxy.js';
 
 /**
- * Inserts one book after another until the server dies under it; returns the
- * ids whose Insert returned OK. The server is killed with SIGKILL once
- * `killAfter` inserts were acknowledged, while the next is in flight.
+ * Inserts books from `writers` concurrent loops, one after another in each,
+ * until the server dies under them; returns the ids whose Insert returned
+ * OK. The server is killed with SIGKILL once `killAfter` inserts were
+ * acknowledged, while others are in flight. Concurrent writers put several
+ * inserts in one commit.
  */
-async function insertUntilKilled(server: ServerProcess, killAfter: number): Promise<number[]> {
+async function insertUntilKilled(server: ServerProcess, killAfter: number, writers: number): Promise<number[]> {
   const {client, close} = createBooksClient(server.address, {timeoutMs: 2000});
   const acknowledged: number[] = [];
-  try {
-    for (let id = 1000; id < 100_000; id++) {
+  const write = async (firstId: number): Promise<void> => {
+    for (let id = firstId; id < firstId + 100_000; id++) {
       const insert = client.insert({id, title: `Book ${id}`, author: 'Durable'});
-      if (acknowledged.length === killAfter) server.child.kill('SIGKILL');
+      if (acknowledged.length >= killAfter) server.child.kill('SIGKILL');
       try {
         await insert;
         acknowledged.push(id);
       } catch (error: unknown) {
-        if (error instanceof ClientError && error.code === Status.UNAVAILABLE) break;
+        if (error instanceof ClientError && error.code === Status.UNAVAILABLE) return;
         throw error;
       }
     }
+  };
+  try {
+    await Promise.all(Array.from({length: writers}, (_, writer) => write(1000 + writer * 100_000)));
   } finally {
     close();
   }
@@ -45,13 +50,13 @@ async function listIds(address: string): Promise<Set<number>> {
   }
 }
 
-function durabilityTest(args: () => {args: string[]; dispose: () => Promise<void>}): () => Promise<void> {
+function durabilityTest(writers: number, args: () => {args: string[]; dispose: () => Promise<void>}): () => Promise<void> {
   return async () => {
     const {args: storeArgs, dispose} = args();
     let first: ServerProcess | undefined;
     try {
       first = await startServerProcess(storeArgs);
-      const acknowledged = await insertUntilKilled(first, 300);
+      const acknowledged = await insertUntilKilled(first, 300, writers);
       assert.deepEqual(await first.exited, {code: null, signal: 'SIGKILL'});
       assert.ok(acknowledged.length >= 300);
       const second = await startServerProcess(storeArgs);
@@ -71,25 +76,22 @@ function durabilityTest(args: () => {args: string[]; dispose: () => Promise<void
 }
 
 describe('no acknowledged write is lost to kill -9', () => {
-  test(
-    'sqlite',
-    durabilityTest(() => {
-      const dir = mkdtempSync(join(tmpdir(), 'books-durable-'));
-      return {args: ['--db', join(dir, 'books.db')], dispose: async () => rmSync(dir, {recursive: true, force: true})};
-    }),
-  );
+  const sqlite = (): {args: string[]; dispose: () => Promise<void>} => {
+    const dir = mkdtempSync(join(tmpdir(), 'books-durable-'));
+    return {args: ['--db', join(dir, 'books.db')], dispose: async () => rmSync(dir, {recursive: true, force: true})};
+  };
+  const postgres = (): {args: string[]; dispose: () => Promise<void>} => {
+    const schema = uniqueSchema();
+    return {
+      args: ['--database-url', TEST_DATABASE_URL ?? '', '--database-schema', schema],
+      dispose: () => dropSchema(schema),
+    };
+  };
 
-  test(
-    'postgres',
-    {skip: postgresSkipReason()},
-    durabilityTest(() => {
-      const schema = uniqueSchema();
-      return {
-        args: ['--database-url', TEST_DATABASE_URL ?? '', '--database-schema', schema],
-        dispose: () => dropSchema(schema),
-      };
-    }),
-  );
+  test('sqlite, one writer', durabilityTest(1, sqlite));
+  test('sqlite, 16 concurrent writers (grouped commits)', durabilityTest(16, sqlite));
+  test('postgres, one writer', {skip: postgresSkipReason()}, durabilityTest(1, postgres));
+  test('postgres, 16 concurrent writers', {skip: postgresSkipReason()}, durabilityTest(16, postgres));
 });
 
 describe('PostgreSQL outages', {skip: postgresSkipReason()}, () => {

@@ -56,6 +56,26 @@ for (const kind of STORES) {
       assert.equal(await store.get(1), undefined);
     });
 
+    withStore('concurrent writes: a taken id fails alone; the others are stored and announced once', async (store) => {
+      const announced: number[] = [];
+      store.onInsert((inserted) => announced.push(inserted.id));
+      await store.insert(book(1));
+      const outcomes = await Promise.allSettled([
+        store.insert(book(2)),
+        store.insert({...book(1), title: 'Other'}),
+        store.insert(book(3)),
+        store.delete(4),
+      ]);
+      assert.deepEqual(
+        outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value ?? 'ok' : outcome.reason.constructor.name)),
+        ['ok', 'BookExistsError', 'ok', false],
+      );
+      assert.deepEqual((await listAll(store)).map((b) => b.id).sort(), [1, 2, 3]);
+      assert.equal((await store.get(1))?.title, 'Title 1');
+      await eventually('all three inserts are announced', () => announced.length >= 3);
+      assert.deepEqual(announced.sort(), [1, 2, 3]);
+    });
+
     withStore('lists in insertion order; a re-inserted id goes last', async (store) => {
       for (const id of [5, 3, 9]) await store.insert(book(id));
       await store.delete(5);

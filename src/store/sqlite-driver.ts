@@ -45,10 +45,3 @@ export function openSqlite(path: string, driver: SqliteDriverName = defaultSqlit
   const BetterSqlite = require('better-sqlite3') as new (path: string) => SqliteDatabase;
   return new BetterSqlite(path);
 }
-
-/** A UNIQUE constraint failed, in either binding's words. */
-export function isUniqueViolation(error: unknown): boolean {
-  const {code, errcode} = (error ?? {}) as {code?: unknown; errcode?: unknown};
-  const SQLITE_CONSTRAINT_UNIQUE = 2067;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || errcode === SQLITE_CONSTRAINT_UNIQUE;
-}
