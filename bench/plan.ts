@@ -22,7 +22,7 @@ export interface Plan {
   readonly mode: 'full' | 'quick';
   readonly unary: {
     readonly cases: readonly UnaryCase[];
-    /** Measurements of each system per case, alternating which goes first. */
+    /** Measurements of each system per case, the order of the systems rotating each round. */
     readonly rounds: number;
     readonly warmupMs: number;
     readonly durationMs: number;
@@ -53,13 +53,13 @@ function everyUnaryCase(): UnaryCase[] {
 
 export const FULL_PLAN: Plan = {
   mode: 'full',
-  unary: {cases: everyUnaryCase(), rounds: 5, warmupMs: 500, durationMs: 2000},
+  unary: {cases: everyUnaryCase(), rounds: 4, warmupMs: 500, durationMs: 2000},
   watch: {
     cases: [
       {watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 100, warmupSeconds: 1, insertSeconds: 5},
       {watchers: 10_000, connections: 8, processes: 4, insertsPerSecond: 20, warmupSeconds: 1, insertSeconds: 5},
     ],
-    rounds: 4,
+    rounds: 3,
     drainStallMs: 5000,
     drainCapMs: 60_000,
   },

@@ -16,8 +16,8 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     `- **plain nice-grpc**: ${results.systems.plain}`,
     `- **floor**: ${results.systems.floor}`,
     '',
-    'Servers and load run as separate processes on 127.0.0.1, the systems alternating within each case ' +
-      '(AB, BA, ...). Numbers are medians over the rounds; `±` is half the range between the fastest and ' +
+    'Servers and load run as separate processes on 127.0.0.1, the systems taking turns within each case ' +
+      '(ABC, BCA, CAB, ...). Numbers are medians over the rounds; `±` is half the range between the fastest and ' +
       'slowest round, relative to the median. Ratios are product over baseline.',
     '',
     `![throughput and latency per case](${chartFile})`,
