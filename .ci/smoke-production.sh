@@ -19,3 +19,25 @@ address=$(sed -n 's/.*"msg":"listening","address":"\([^"]*\)".*/\1/p' "$work/ser
 [[ -n "$address" ]] || { cat "$work/server.log"; echo "the server did not start" >&2; exit 1; }
 node "$work/dist/src/cli/main.js" health --address "$address"
 node "$work/dist/src/cli/main.js" get 123 --json --address "$address"
+
+# Reflection is loaded on its first call: that call must find its package too.
+(cd "$work" && node - "$address" <<'JS'
+const grpc = require('@grpc/grpc-js');
+const {ServerReflectionClient} = require('nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_grpc_pb');
+const {ServerReflectionRequest} = require('nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb');
+const client = new ServerReflectionClient(process.argv[2], grpc.credentials.createInsecure());
+const call = client.serverReflectionInfo();
+call.on('data', (response) => {
+  const names = response.getListServicesResponse().getServiceList().map((service) => service.getName());
+  console.log(`reflection lists: ${names.join(', ')}`);
+  if (!names.includes('books.BookService')) process.exitCode = 1;
+  call.end();
+  client.close();
+});
+call.on('error', (error) => {
+  console.error(`reflection failed: ${error.message}`);
+  process.exitCode = 1;
+});
+call.write(new ServerReflectionRequest().setListServices('*'));
+JS
+)
