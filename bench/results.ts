@@ -41,6 +41,11 @@ export interface WatchSystemResult {
   readonly openSeconds: Spread;
   /** Share of one core the server used while inserts were sent. */
   readonly serverCpuShare: Spread;
+  /**
+   * Server CPU per book delivered to one watcher, from the first insert to
+   * the last delivery: what a delivery costs, whether or not the server kept up.
+   */
+  readonly serverMicrosPerDelivery: Spread;
   /** Cores the watch load processes used together, from ready to finish, per second of inserts. */
   readonly loadCpuShare: Spread;
 }

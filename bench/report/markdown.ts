@@ -71,15 +71,15 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
       '(the send time travels in the title), over the timed inserts that follow a warm-up. Every book,',
       'warm-up included, must reach every watcher in order. Memory is the server\'s RSS growth while',
       'the watchers opened, divided by their number. CPU is per second of timed inserts (1.0 = one core);',
-      'server µs per delivery is that CPU over the deliveries the schedule asks for each second.',
+      'a server at 1.0 could not keep up. Server µs per delivery is its CPU from the first insert until',
+      'every watcher had every book, over the books delivered: the cost of a delivery, kept up or not.',
       '',
       '| case | system | delivered | p50 / p99 / max ms | KiB per watcher | open s | server CPU | server µs per delivery | load CPU |',
       '|---|---|---|---|---|---|---|---|---|',
-      ...results.watch.flatMap(({name, watchers, insertsPerSecond, systems}) =>
+      ...results.watch.flatMap(({name, systems}) =>
         (['product', 'baseline', 'floor'] as const).map((system) => {
           const outcome = systems[system];
-          const cpu = outcome.serverCpuShare.median;
-          return `| ${name} | ${system} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${cpu.toFixed(2)} | ${((cpu * 1e6) / (watchers * insertsPerSecond)).toFixed(1)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
+          return `| ${name} | ${system} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${outcome.serverCpuShare.median.toFixed(2)} | ${outcome.serverMicrosPerDelivery.median.toFixed(1)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
         }),
       ),
       '',

@@ -24,6 +24,8 @@ export interface WatchMeasurement {
   readonly openSeconds: number;
   readonly insertSeconds: number;
   readonly serverCpuSeconds: number;
+  /** Server CPU from the first insert until every book was delivered (or the wait gave up). */
+  readonly deliveryCpuSeconds: number;
   readonly insertFailures: string[];
 }
 
@@ -100,11 +102,13 @@ export async function measureWatchCase(
     const warmups = Math.round(rate * watchCase.warmupSeconds);
     const count = rate * watchCase.insertSeconds;
     const expected = (warmups + count) * watchCase.watchers;
+    const cpuAtFirstInsert = readCpuSeconds(server.pid);
     const warmed = await insertAtRate(inserter, warmups, rate, 1_000, false);
     const cpuBefore = readCpuSeconds(server.pid);
     const inserted = await insertAtRate(inserter, count, rate, 1_000 + warmups, true);
     const serverCpuSeconds = readCpuSeconds(server.pid) - cpuBefore;
     await drain(workers, expected, drainPolicy);
+    const deliveryCpuSeconds = readCpuSeconds(server.pid) - cpuAtFirstInsert;
 
     const results = await Promise.all(
       workers.map((worker) => {
@@ -120,6 +124,7 @@ export async function measureWatchCase(
       openSeconds,
       insertSeconds: inserted.seconds,
       serverCpuSeconds,
+      deliveryCpuSeconds,
       insertFailures: [warmed, inserted]
         .filter((outcome) => outcome.failed > 0)
         .map((outcome) => `${outcome.failed} inserts failed: ${outcome.firstError}`),
@@ -185,6 +190,9 @@ function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult
     memoryPerWatcherBytes: spreadOf(measurements.map((measurement) => measurement.memoryPerWatcherBytes)),
     openSeconds: spreadOf(measurements.map((measurement) => measurement.openSeconds)),
     serverCpuShare: spreadOf(measurements.map((measurement) => measurement.serverCpuSeconds / measurement.insertSeconds)),
+    serverMicrosPerDelivery: spreadOf(
+      measurements.map((measurement) => (measurement.deliveryCpuSeconds * 1e6) / Math.max(1, measurement.expected)),
+    ),
     loadCpuShare: spreadOf(
       measurements.map(
         (measurement) => measurement.results.reduce((sum, result) => sum + result.cpuSeconds, 0) / measurement.insertSeconds,
