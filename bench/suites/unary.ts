@@ -11,7 +11,7 @@ import {spreadOf} from '../stats.js';
 import {BOOK_METHODS} from '../wire/book-methods.js';
 import {connectClient, unaryCall} from '../wire/grpc-client.js';
 
-interface Measurement {
+export interface UnaryMeasurement {
   readonly load: UnaryLoadResult;
   readonly serverCpuSeconds: number;
 }
@@ -36,7 +36,7 @@ export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => 
     for (const system of [PRODUCT, PRODUCT_SQLITE, BASELINE, PLAIN]) servers.push(await startServer(system));
     try {
       if (unaryCase.method === 'list') await Promise.all(servers.map(fillForList));
-      const measured: Record<UnarySystemName, Measurement[]> = {product: [], sqlite: [], baseline: [], plain: []};
+      const measured: Record<UnarySystemName, UnaryMeasurement[]> = {product: [], sqlite: [], baseline: [], plain: []};
       for (let round = 0; round < plan.rounds; round++) {
         const first = round % servers.length;
         const order = [...servers.slice(first), ...servers.slice(0, first)];
@@ -49,13 +49,13 @@ export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => 
             firstId: nextFirstId,
           };
           nextFirstId += 1_000_000;
-          measured[server.system.name].push(await measure(server, params));
+          measured[server.system.name].push(await measureUnaryCase(server, params));
         }
       }
-      const product = summarise(measured.product);
-      const baseline = summarise(measured.baseline);
-      const sqlite = summarise(measured.sqlite);
-      const plain = summarise(measured.plain);
+      const product = summariseUnary(measured.product);
+      const baseline = summariseUnary(measured.baseline);
+      const sqlite = summariseUnary(measured.sqlite);
+      const plain = summariseUnary(measured.plain);
       const ratio = product.requestsPerSecond.median / baseline.requestsPerSecond.median;
       const plainRatio = product.requestsPerSecond.median / plain.requestsPerSecond.median;
       const sqliteRatio = sqlite.requestsPerSecond.median / product.requestsPerSecond.median;
@@ -73,7 +73,7 @@ export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => 
   return results;
 }
 
-async function measure(server: RunningServer, params: UnaryLoadParams): Promise<Measurement> {
+export async function measureUnaryCase(server: RunningServer<string>, params: UnaryLoadParams): Promise<UnaryMeasurement> {
   const worker = forkWorker(UNARY_WORKER_MAIN, params);
   // The server's CPU over the measured window only: sampled when warm-up ends.
   let cpuAtStart = Number.NaN;
@@ -90,7 +90,7 @@ async function measure(server: RunningServer, params: UnaryLoadParams): Promise<
   }
 }
 
-function summarise(measurements: readonly Measurement[]): UnarySystemResult {
+export function summariseUnary(measurements: readonly UnaryMeasurement[]): UnarySystemResult {
   const loads = measurements.map((measurement) => measurement.load);
   const latencies = loads.map((load) => LatencyHistogram.from(load.latency));
   const errors = loads.reduce((sum, load) => sum + load.errors, 0);
@@ -110,7 +110,7 @@ function summarise(measurements: readonly Measurement[]): UnarySystemResult {
 }
 
 /** Inserts books until List returns LIST_SIZE of them (both servers start with one). */
-async function fillForList(server: RunningServer): Promise<void> {
+export async function fillForList(server: RunningServer<string>): Promise<void> {
   const client = await connectClient(server.address);
   try {
     const {books} = await unaryCall(client, BOOK_METHODS.list, {});

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+import {execFileSync} from 'node:child_process';
+import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {parseArgs} from 'node:util';
+import type {UnaryMethod} from './messages.js';
+import {REPO_ROOT} from './paths.js';
+import type {UnaryCase} from './plan.js';
+import {fillForList, measureUnaryCase, summariseUnary, unaryCaseName, type UnaryMeasurement} from './suites/unary.js';
+import {PRODUCT, startServer, type RunningServer, type SystemUnderTest} from './systems.js';
+
+// Before and after: the product as it is against the product at an earlier
+// commit, in one run, taking turns, so that a change's effect is a ratio
+// anyone can measure again. The earlier commit is built in a git worktree
+// that shares this checkout's node_modules.
+
+const USAGE = `Usage: pnpm bench:compare <git-ref> [--store memory|sqlite] [--methods get,insert,list]
+                          [--concurrency 1,16,64] [--connections 1] [--rounds 4]
+
+Runs the unary cases against this checkout's server ("after") and the server
+at <git-ref> ("before"), and writes bench/results/compare/<ref>-<store>.md.
+`;
+
+const {values, positionals} = parseArgs({
+  allowPositionals: true,
+  options: {
+    store: {type: 'string', default: 'memory'},
+    methods: {type: 'string', default: 'get,insert,list'},
+    concurrency: {type: 'string', default: '1,16,64'},
+    connections: {type: 'string', default: '1'},
+    rounds: {type: 'string', default: '4'},
+    help: {type: 'boolean', short: 'h', default: false},
+  },
+});
+const ref = positionals[0];
+if (values.help || ref === undefined || !['memory', 'sqlite'].includes(values.store)) {
+  process.stdout.write(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+
+const began = performance.now();
+const log = (line: string): void => {
+  process.stderr.write(`[compare ${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+};
+
+const git = (...args: string[]): string => execFileSync('git', ['-C', REPO_ROOT, ...args], {encoding: 'utf8'}).trim();
+const commit = git('rev-parse', '--short', `${ref}^{commit}`);
+const beforeMain = buildAt(commit);
+
+const storeArgs = ['--store', values.store];
+const sqlite = values.store === 'sqlite';
+const after: SystemUnderTest<'after'> = {
+  name: 'after',
+  description: `this checkout (${git('describe', '--always', '--dirty')})`,
+  main: PRODUCT.main,
+  args: [...PRODUCT.args.filter((arg, index, all) => arg !== '--store' && all[index - 1] !== '--store'), ...storeArgs],
+  freshDatabase: sqlite,
+};
+const before: SystemUnderTest<'before'> = {...after, name: 'before', description: `${ref} (${commit})`, main: beforeMain};
+
+const list = (text: string): string[] => text.split(',').map((part) => part.trim());
+const cases: UnaryCase[] = list(values.methods).flatMap((method) =>
+  list(values.concurrency).flatMap((concurrency) =>
+    list(values.connections).map((connections) => ({
+      method: method as UnaryMethod,
+      concurrency: Number(concurrency),
+      connections: Number(connections),
+    })),
+  ),
+);
+const rounds = Number(values.rounds);
+
+const rows: string[] = [];
+let nextFirstId = 1_000_000;
+for (const unaryCase of cases) {
+  const name = unaryCaseName(unaryCase);
+  const servers: RunningServer<'after' | 'before'>[] = [await startServer(after), await startServer(before)];
+  try {
+    if (unaryCase.method === 'list') await Promise.all(servers.map(fillForList));
+    const measured: Record<'after' | 'before', UnaryMeasurement[]> = {after: [], before: []};
+    for (let round = 0; round < rounds; round++) {
+      for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+        const params = {address: server.address, ...unaryCase, warmupMs: 500, durationMs: 2000, firstId: nextFirstId};
+        nextFirstId += 1_000_000;
+        measured[server.system.name].push(await measureUnaryCase(server, params));
+      }
+    }
+    const [now, then] = [summariseUnary(measured.after), summariseUnary(measured.before)];
+    const ratio = now.requestsPerSecond.median / then.requestsPerSecond.median;
+    const cpu = (result: typeof now): string => result.serverCpuMicrosPerCall.median.toFixed(0);
+    log(`${name.padEnd(22)} after/before ${ratio.toFixed(2)}, server CPU µs/call ${cpu(now)} / ${cpu(then)}`);
+    rows.push(
+      `| ${name} | ${Math.round(now.requestsPerSecond.median)} | ${Math.round(then.requestsPerSecond.median)} | **${ratio.toFixed(2)}** | ${cpu(now)} / ${cpu(then)} |`,
+    );
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
+const outDir = join(REPO_ROOT, 'bench', 'results', 'compare');
+mkdirSync(outDir, {recursive: true});
+const report = join(outDir, `${ref.replace(/[^\w.-]+/g, '_')}-${values.store}.md`);
+writeFileSync(
+  report,
+  [
+    `# before and after: ${values.store} store`,
+    '',
+    `${new Date().toISOString()}, Node ${process.versions.node}. After: ${after.description}. Before: ${before.description}.`,
+    `Medians of ${rounds} rounds each, the two servers taking turns.`,
+    '',
+    '| case | after req/s | before req/s | after / before | server CPU µs/call after / before |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n'),
+);
+log(`report written to ${report}`);
+process.exit(0);
+
+/** The server's entry point at `commit`, compiled in a worktree of its own (reused if already there). */
+function buildAt(commit: string): string {
+  const tree = join(tmpdir(), `books-compare-${commit}`);
+  if (!existsSync(tree)) {
+    log(`building ${commit} in ${tree}`);
+    git('worktree', 'add', '--detach', tree, commit);
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', tree], {stdio: 'inherit'});
+  }
+  return join(tree, 'dist', 'src', 'server', 'main.js');
+}
