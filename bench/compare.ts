@@ -7,9 +7,9 @@ import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import type {UnaryMethod} from './messages.js';
 import {REPO_ROOT} from './paths.js';
-import type {UnaryCase} from './plan.js';
-import {fillForList, measureUnaryCase, summariseUnary, unaryCaseName, type UnaryMeasurement} from './suites/unary.js';
-import {PRODUCT, startServer, type RunningServer, type SystemUnderTest} from './systems.js';
+import {FULL_PLAN, type UnaryCase} from './plan.js';
+import {measureInTurns, unaryCaseName} from './suites/unary.js';
+import {PRODUCT, type SystemUnderTest} from './systems.js';
 
 // Before and after: the product as it is against the product at an earlier
 // commit, in one run, taking turns, so that a change's effect is a ratio
@@ -73,30 +73,17 @@ const cases: UnaryCase[] = list(values.methods).flatMap((method) =>
 const rounds = Number(values.rounds);
 
 const rows: string[] = [];
-let nextFirstId = 1_000_000;
+const ids = {next: 1_000_000};
+const timing = {rounds, warmupMs: FULL_PLAN.unary.warmupMs, durationMs: FULL_PLAN.unary.durationMs};
 for (const unaryCase of cases) {
   const name = unaryCaseName(unaryCase);
-  const servers: RunningServer<'after' | 'before'>[] = [await startServer(after), await startServer(before)];
-  try {
-    if (unaryCase.method === 'list') await Promise.all(servers.map(fillForList));
-    const measured: Record<'after' | 'before', UnaryMeasurement[]> = {after: [], before: []};
-    for (let round = 0; round < rounds; round++) {
-      for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
-        const params = {address: server.address, ...unaryCase, warmupMs: 500, durationMs: 2000, firstId: nextFirstId};
-        nextFirstId += 1_000_000;
-        measured[server.system.name].push(await measureUnaryCase(server, params));
-      }
-    }
-    const [now, then] = [summariseUnary(measured.after), summariseUnary(measured.before)];
-    const ratio = now.requestsPerSecond.median / then.requestsPerSecond.median;
-    const cpu = (result: typeof now): string => result.serverCpuMicrosPerCall.median.toFixed(0);
-    log(`${name.padEnd(22)} after/before ${ratio.toFixed(2)}, server CPU µs/call ${cpu(now)} / ${cpu(then)}`);
-    rows.push(
-      `| ${name} | ${Math.round(now.requestsPerSecond.median)} | ${Math.round(then.requestsPerSecond.median)} | **${ratio.toFixed(2)}** | ${cpu(now)} / ${cpu(then)} |`,
-    );
-  } finally {
-    await Promise.all(servers.map((server) => server.stop()));
-  }
+  const {after: now, before: then} = await measureInTurns([after, before], unaryCase, timing, ids);
+  const ratio = now.requestsPerSecond.median / then.requestsPerSecond.median;
+  const cpu = (result: typeof now): string => result.serverCpuMicrosPerCall.median.toFixed(0);
+  log(`${name.padEnd(22)} after/before ${ratio.toFixed(2)}, server CPU µs/call ${cpu(now)} / ${cpu(then)}`);
+  rows.push(
+    `| ${name} | ${Math.round(now.requestsPerSecond.median)} | ${Math.round(then.requestsPerSecond.median)} | **${ratio.toFixed(2)}** | ${cpu(now)} / ${cpu(then)} |`,
+  );
 }
 
 const outDir = join(REPO_ROOT, 'bench', 'results', 'compare');

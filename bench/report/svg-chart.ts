@@ -1,4 +1,5 @@
 import type {BenchResults} from '../results.js';
+import type {Spread} from '../stats.js';
 import type {AnySystemName} from '../systems.js';
 
 /** One horizontal bar chart: a row per case, a bar per system. */
@@ -25,6 +26,7 @@ const LABELS: Record<AnySystemName, string> = {
   plain: 'plain nice-grpc',
   floor: 'floor (node:http2)',
 };
+const UNARY_SYSTEMS: readonly AnySystemName[] = ['product', 'sqlite', 'baseline', 'plain'];
 const COLOURS: Record<AnySystemName, string> = {product: '#2b6cb0', sqlite: '#805ad5', baseline: '#a0aec0', plain: '#f6ad55', floor: '#68d391'};
 
 /** Throughput and latency per case, as a self-contained SVG (no fonts or scripts fetched). */
@@ -35,31 +37,15 @@ export function renderChart(results: BenchResults): string {
       title: 'Unary throughput (higher is better)',
       unit: 'req/s',
       scale: 'linear',
-      systems: ['product', 'sqlite', 'baseline', 'plain'],
-      rows: results.unary.map(({name, systems}) => ({
-        label: name,
-        values: {
-          product: systems.product.requestsPerSecond.median,
-          sqlite: systems.sqlite.requestsPerSecond.median,
-          baseline: systems.baseline.requestsPerSecond.median,
-          plain: systems.plain.requestsPerSecond.median,
-        },
-      })),
+      systems: UNARY_SYSTEMS,
+      rows: results.unary.map(({name, systems}) => ({label: name, values: medians(systems, (result) => result.requestsPerSecond)})),
     });
     panels.push({
       title: 'Unary p99 latency (lower is better)',
       unit: 'ms',
       scale: 'linear',
-      systems: ['product', 'sqlite', 'baseline', 'plain'],
-      rows: results.unary.map(({name, systems}) => ({
-        label: name,
-        values: {
-          product: systems.product.p99Ms.median,
-          sqlite: systems.sqlite.p99Ms.median,
-          baseline: systems.baseline.p99Ms.median,
-          plain: systems.plain.p99Ms.median,
-        },
-      })),
+      systems: UNARY_SYSTEMS,
+      rows: results.unary.map(({name, systems}) => ({label: name, values: medians(systems, (result) => result.p99Ms)})),
     });
   }
   if (results.watch.length > 0) {
@@ -71,11 +57,7 @@ export function renderChart(results: BenchResults): string {
       rows: results.watch.flatMap(({name, systems}) =>
         (['p50Ms', 'p99Ms'] as const).map((quantile) => ({
           label: `${name.replace(/^Watch /, '')} ${quantile.slice(0, 3)}`,
-          values: {
-            product: systems.product[quantile].median,
-            baseline: systems.baseline[quantile].median,
-            floor: systems.floor[quantile].median,
-          },
+          values: medians(systems, (result) => result[quantile]),
         })),
       ),
     });
@@ -127,6 +109,14 @@ function renderPanel(panel: Panel, top: number): string {
     });
   });
   return out.join('\n');
+}
+
+/** Each system's median of the spread `pick` chooses. */
+function medians<Result>(
+  systems: Partial<Record<AnySystemName, Result>>,
+  pick: (result: Result) => Spread,
+): Partial<Record<AnySystemName, number>> {
+  return Object.fromEntries(Object.entries(systems).map(([system, result]) => [system, pick(result as Result).median]));
 }
 
 function rowHeight(panel: Panel): number {

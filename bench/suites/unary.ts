@@ -6,12 +6,12 @@ import {UNARY_WORKER_MAIN} from '../paths.js';
 import type {Plan, UnaryCase} from '../plan.js';
 import {readCpuSeconds} from '../proc-stats.js';
 import type {UnaryCaseResult, UnarySystemResult} from '../results.js';
-import {BASELINE, PLAIN, PRODUCT, PRODUCT_SQLITE, startServer, type RunningServer, type UnarySystemName} from '../systems.js';
+import {BASELINE, PLAIN, PRODUCT, PRODUCT_SQLITE, startServer, type RunningServer, type SystemUnderTest} from '../systems.js';
 import {spreadOf} from '../stats.js';
 import {BOOK_METHODS} from '../wire/book-methods.js';
 import {connectClient, unaryCall} from '../wire/grpc-client.js';
 
-export interface UnaryMeasurement {
+interface UnaryMeasurement {
   readonly load: UnaryLoadResult;
   readonly serverCpuSeconds: number;
 }
@@ -21,59 +21,63 @@ export function unaryCaseName({method, concurrency, connections}: UnaryCase): st
   return `${title} c${concurrency} x${connections}conn`;
 }
 
-/**
- * Each case against fresh servers of every system (the product with the
- * memory store and with SQLite, the baseline, plain nice-grpc), all up for
- * the whole case, measured in rotating order (ABCD, BCDA, ...) so that a
- * noisy moment of the machine falls on each alike.
- */
+/** Each case against the product with the memory store and with SQLite, the baseline and plain nice-grpc. */
 export async function runUnarySuite(plan: Plan['unary'], log: (line: string) => void): Promise<UnaryCaseResult[]> {
   const results: UnaryCaseResult[] = [];
-  let nextFirstId = 1_000_000;
+  const ids = {next: 1_000_000};
   for (const unaryCase of plan.cases) {
     const name = unaryCaseName(unaryCase);
-    const servers: RunningServer<UnarySystemName>[] = [];
-    for (const system of [PRODUCT, PRODUCT_SQLITE, BASELINE, PLAIN]) servers.push(await startServer(system));
-    try {
-      if (unaryCase.method === 'list') await Promise.all(servers.map(fillForList));
-      const measured: Record<UnarySystemName, UnaryMeasurement[]> = {product: [], sqlite: [], baseline: [], plain: []};
-      for (let round = 0; round < plan.rounds; round++) {
-        const first = round % servers.length;
-        const order = [...servers.slice(first), ...servers.slice(0, first)];
-        for (const server of order) {
-          const params: UnaryLoadParams = {
-            address: server.address,
-            ...unaryCase,
-            warmupMs: plan.warmupMs,
-            durationMs: plan.durationMs,
-            firstId: nextFirstId,
-          };
-          nextFirstId += 1_000_000;
-          measured[server.system.name].push(await measureUnaryCase(server, params));
-        }
-      }
-      const product = summariseUnary(measured.product);
-      const baseline = summariseUnary(measured.baseline);
-      const sqlite = summariseUnary(measured.sqlite);
-      const plain = summariseUnary(measured.plain);
-      const ratio = product.requestsPerSecond.median / baseline.requestsPerSecond.median;
-      const plainRatio = product.requestsPerSecond.median / plain.requestsPerSecond.median;
-      const sqliteRatio = sqlite.requestsPerSecond.median / product.requestsPerSecond.median;
-      results.push({name, ...unaryCase, systems: {product, sqlite, baseline, plain}, ratio, plainRatio, sqliteRatio});
-      log(
-        `${name.padEnd(22)} product ${fixed(product.requestsPerSecond.median)} req/s, ` +
-          `SQLite ${fixed(sqlite.requestsPerSecond.median)} req/s, baseline ${fixed(baseline.requestsPerSecond.median)} req/s, ` +
-          `plain nice-grpc ${fixed(plain.requestsPerSecond.median)} req/s, ` +
-          `ratio ${ratio.toFixed(2)} (${plainRatio.toFixed(2)} of plain nice-grpc)`,
-      );
-    } finally {
-      await Promise.all(servers.map((server) => server.stop()));
-    }
+    const {product, sqlite, baseline, plain} = await measureInTurns(
+      [PRODUCT, PRODUCT_SQLITE, BASELINE, PLAIN],
+      unaryCase,
+      plan,
+      ids,
+    );
+    const ratio = product.requestsPerSecond.median / baseline.requestsPerSecond.median;
+    const plainRatio = product.requestsPerSecond.median / plain.requestsPerSecond.median;
+    const sqliteRatio = sqlite.requestsPerSecond.median / product.requestsPerSecond.median;
+    results.push({name, ...unaryCase, systems: {product, sqlite, baseline, plain}, ratio, plainRatio, sqliteRatio});
+    log(
+      `${name.padEnd(22)} product ${fixed(product.requestsPerSecond.median)} req/s, ` +
+        `SQLite ${fixed(sqlite.requestsPerSecond.median)} req/s, baseline ${fixed(baseline.requestsPerSecond.median)} req/s, ` +
+        `plain nice-grpc ${fixed(plain.requestsPerSecond.median)} req/s, ` +
+        `ratio ${ratio.toFixed(2)} (${plainRatio.toFixed(2)} of plain nice-grpc)`,
+    );
   }
   return results;
 }
 
-export async function measureUnaryCase(server: RunningServer<string>, params: UnaryLoadParams): Promise<UnaryMeasurement> {
+/**
+ * One case against a fresh server of each system, all up for the whole
+ * case, measured in rotating order (ABC, BCA, CAB, ...) so that a noisy
+ * moment of the machine falls on each alike. Inserts take ids from `ids`.
+ */
+export async function measureInTurns<Name extends string>(
+  systems: readonly SystemUnderTest<Name>[],
+  unaryCase: UnaryCase,
+  {rounds, warmupMs, durationMs}: Pick<Plan['unary'], 'rounds' | 'warmupMs' | 'durationMs'>,
+  ids: {next: number},
+): Promise<Record<Name, UnarySystemResult>> {
+  const servers: RunningServer<Name>[] = [];
+  try {
+    for (const system of systems) servers.push(await startServer(system));
+    if (unaryCase.method === 'list') await Promise.all(servers.map(fillForList));
+    const measured = new Map<Name, UnaryMeasurement[]>(systems.map((system) => [system.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      const first = round % servers.length;
+      for (const server of [...servers.slice(first), ...servers.slice(0, first)]) {
+        const params: UnaryLoadParams = {address: server.address, ...unaryCase, warmupMs, durationMs, firstId: ids.next};
+        ids.next += 1_000_000;
+        measured.get(server.system.name)!.push(await measureUnaryCase(server, params));
+      }
+    }
+    return Object.fromEntries([...measured].map(([name, runs]) => [name, summariseUnary(runs)])) as Record<Name, UnarySystemResult>;
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
+async function measureUnaryCase(server: RunningServer<string>, params: UnaryLoadParams): Promise<UnaryMeasurement> {
   const worker = forkWorker(UNARY_WORKER_MAIN, params);
   // The server's CPU over the measured window only: sampled when warm-up ends.
   let cpuAtStart = Number.NaN;
@@ -90,7 +94,7 @@ export async function measureUnaryCase(server: RunningServer<string>, params: Un
   }
 }
 
-export function summariseUnary(measurements: readonly UnaryMeasurement[]): UnarySystemResult {
+function summariseUnary(measurements: readonly UnaryMeasurement[]): UnarySystemResult {
   const loads = measurements.map((measurement) => measurement.load);
   const latencies = loads.map((load) => LatencyHistogram.from(load.latency));
   const errors = loads.reduce((sum, load) => sum + load.errors, 0);
@@ -110,7 +114,7 @@ export function summariseUnary(measurements: readonly UnaryMeasurement[]): Unary
 }
 
 /** Inserts books until List returns LIST_SIZE of them (both servers start with one). */
-export async function fillForList(server: RunningServer<string>): Promise<void> {
+async function fillForList(server: RunningServer<string>): Promise<void> {
   const client = await connectClient(server.address);
   try {
     const {books} = await unaryCall(client, BOOK_METHODS.list, {});
