@@ -1,209 +1,157 @@
 import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
-import {isLogLevel, LOG_LEVELS, type LogLevel} from './logger.js';
+import {bearerToken, InvalidSetting, type Parser} from './setting-parsers.js';
+import {isSwitch, SETTINGS, settingName, type Setting, type SettingName, type Settings, type StoreKind} from './settings.js';
 
-export const STORE_KINDS = ['sqlite', 'memory', 'postgres'] as const;
-export type StoreKind = (typeof STORE_KINDS)[number];
+export {STORE_KINDS, type StoreKind} from './settings.js';
 
-/** Everything the server can be told, from flags and environment variables. */
-export interface Config {
-  /** Where books are kept: PostgreSQL if a database URL is given, else a SQLite file. */
+/** Everything the server is told: each setting of SETTINGS, with the store chosen. */
+export interface Config extends Omit<Settings, 'store'> {
+  /** PostgreSQL if a database URL is given, else a SQLite file, unless a store is named. */
   readonly store: StoreKind;
-  readonly sqlitePath: string;
-  readonly databaseUrl: string | undefined;
-  readonly databaseSchema: string;
-  readonly host: string;
-  readonly port: number;
-  readonly logLevel: LogLevel;
-  /** Books one watcher may fall behind before its watch ends with RESOURCE_EXHAUSTED. */
-  readonly watchQueueSize: number;
-  /** How long shutdown waits for in-flight calls before cancelling them. */
-  readonly shutdownTimeoutMs: number;
-  /** How long shutdown reports NOT_SERVING, still serving, before it stops accepting calls. */
-  readonly drainDelayMs: number;
-  /** Open watches allowed at once; one more is RESOURCE_EXHAUSTED. */
-  readonly maxWatchers: number;
-  /** Largest request message accepted; larger is RESOURCE_EXHAUSTED. */
-  readonly maxRequestBytes: number;
-  /** Interval of keepalive pings on idle connections; a peer silent for this plus 10 s is dropped. */
-  readonly keepaliveMs: number;
-  /** PEM certificate chain and key files: with both, the server speaks TLS only. */
-  readonly tlsCertFile: string | undefined;
-  readonly tlsKeyFile: string | undefined;
-  /** When set, writes (and reads too, with authReads) need this bearer token. */
-  readonly token: string | undefined;
-  readonly authReads: boolean;
-  /** Port of the Prometheus /metrics endpoint; none when undefined. */
-  readonly metricsPort: number | undefined;
 }
 
+/** A usage mistake: the message names the flag or environment variable at fault. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export const CONFIG_USAGE = `Usage: books-server [options]
-
-Options (flag, then environment variable, then default):
-  --store <kind>              BOOKS_STORE                postgres with a database URL, else sqlite
-                                                         (sqlite, memory, postgres)
-  --db <file>                 BOOKS_DB                   data/books.db (SQLite; relative to the working
-                                                         directory)
-  --database-url <url>        DATABASE_URL               none (PostgreSQL, e.g. postgres://user@host/db)
-  --database-schema <name>    BOOKS_DATABASE_SCHEMA      public (replicas sharing it see each other)
-  --host <host>               BOOKS_HOST                 0.0.0.0
-  --port <port>               BOOKS_PORT, PORT           50051 (0 picks a free port)
-  --log-level <level>         BOOKS_LOG_LEVEL            info (${LOG_LEVELS.join(', ')})
-  --watch-queue-size <n>      BOOKS_WATCH_QUEUE_SIZE     1024 books per watcher
-  --shutdown-timeout-ms <ms>  BOOKS_SHUTDOWN_TIMEOUT_MS  5000
-  --drain-delay-ms <ms>       BOOKS_DRAIN_DELAY_MS       0 (NOT_SERVING for this long before stopping,
-                                                         so load balancers move traffic away first)
-  --max-watchers <n>          BOOKS_MAX_WATCHERS         20000 open watches
-  --max-request-bytes <n>     BOOKS_MAX_REQUEST_BYTES    16384 (a book is at most about 2 KiB)
-  --keepalive-ms <ms>         BOOKS_KEEPALIVE_MS         30000 (a vanished client is dropped
-                                                         within this plus 10 s)
-  --tls-cert <file>           BOOKS_TLS_CERT             none (PEM certificate chain; with --tls-key: TLS only)
-  --tls-key <file>            BOOKS_TLS_KEY              none (PEM private key)
-  --token-file <file>         BOOKS_TOKEN_FILE           none (or the token itself in BOOKS_TOKEN; never a
-                                                         flag, which would show in ps): Insert and Delete
-                                                         then need "authorization: Bearer <token>"
-  --auth-reads                BOOKS_AUTH_READS=true      reads need the token too
-  --metrics-port <port>       BOOKS_METRICS_PORT         none (Prometheus metrics at http://host:port/metrics)
-  -h, --help                  print this help
-`;
-
 export type Env = Readonly<Record<string, string | undefined>>;
+
+const NAMED_SETTINGS = Object.entries(SETTINGS) as [SettingName, Setting<unknown>][];
 
 /** Reads flags, then the environment, then falls back to safe defaults. Throws ConfigError. */
 export function loadConfig(argv: readonly string[], env: Env): Config & {help: boolean} {
-  const {values} = parseArgs({
+  const {flags, help} = readFlags(argv);
+  const sources = new Map<SettingName, string>();
+  const settings = Object.fromEntries(
+    NAMED_SETTINGS.map(([key, setting]) => {
+      const {source, text} = flags.has(key)
+        ? {source: settingName(setting), text: flags.get(key) ?? ''}
+        : fromEnvironment(setting, env);
+      sources.set(key, source);
+      return [key, parse(setting.parse, text, source, setting.secret !== undefined)];
+    }),
+  ) as Settings;
+
+  const store = settings.store ?? (settings.databaseUrl === undefined ? 'sqlite' : 'postgres');
+  if (store === 'postgres' && settings.databaseUrl === undefined) {
+    throw new ConfigError(`the postgres store (${sources.get('store')}) needs ${names('databaseUrl')}`);
+  }
+  if ((settings.tlsCertFile === undefined) !== (settings.tlsKeyFile === undefined)) {
+    throw new ConfigError(`TLS needs both ${settingName(SETTINGS.tlsCertFile)} and ${settingName(SETTINGS.tlsKeyFile)}`);
+  }
+  const tokenSource = `the token file (${sources.get('tokenFile')})`;
+  const token =
+    settings.tokenFile === undefined ? settings.token : parse(bearerToken, readToken(settings.tokenFile, tokenSource), tokenSource, true);
+  return {...settings, store, token, help};
+}
+
+function readFlags(argv: readonly string[]): {flags: Map<SettingName, string>; help: boolean} {
+  const byFlag = new Map(
+    NAMED_SETTINGS.flatMap(([key, setting]) => (setting.flag === undefined ? [] : [[setting.flag, {key, setting}] as const])),
+  );
+  // Not strict: the tokens let each mistake be told in our words, naming the flag.
+  const {tokens} = parseArgs({
     args: [...argv],
-    strict: true,
-    allowPositionals: false,
+    strict: false,
+    tokens: true,
     options: {
-      store: {type: 'string'},
-      db: {type: 'string'},
-      'database-url': {type: 'string'},
-      'database-schema': {type: 'string'},
-      host: {type: 'string'},
-      port: {type: 'string'},
-      'log-level': {type: 'string'},
-      'watch-queue-size': {type: 'string'},
-      'shutdown-timeout-ms': {type: 'string'},
-      'drain-delay-ms': {type: 'string'},
-      'max-watchers': {type: 'string'},
-      'max-request-bytes': {type: 'string'},
-      'keepalive-ms': {type: 'string'},
-      'tls-cert': {type: 'string'},
-      'tls-key': {type: 'string'},
-      'token-file': {type: 'string'},
-      'auth-reads': {type: 'boolean'},
-      'metrics-port': {type: 'string'},
+      ...Object.fromEntries(
+        [...byFlag].map(([flag, {setting}]) => [flag, {type: isSwitch(setting) ? 'boolean' : 'string'}] as const),
+      ),
       help: {type: 'boolean', short: 'h'},
     },
   });
-  const logLevel = values['log-level'] ?? env['BOOKS_LOG_LEVEL'] ?? 'info';
-  if (!isLogLevel(logLevel)) {
-    throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
-  const databaseUrl = values['database-url'] ?? env['DATABASE_URL'] ?? undefined;
-  const store = values.store ?? env['BOOKS_STORE'] ?? (databaseUrl === undefined ? 'sqlite' : 'postgres');
-  if (!isStoreKind(store)) {
-    throw new ConfigError(`store must be one of ${STORE_KINDS.join(', ')}, got "${store}"`);
-  }
-  if (store === 'postgres' && databaseUrl === undefined) {
-    throw new ConfigError('the postgres store needs --database-url or DATABASE_URL');
-  }
-  const databaseSchema = values['database-schema'] ?? env['BOOKS_DATABASE_SCHEMA'] ?? 'public';
-  if (!/^[a-z_][a-z0-9_]{0,39}$/.test(databaseSchema)) {
-    throw new ConfigError(`database schema must be a lower-case SQL name, got "${databaseSchema}"`);
-  }
-  const tls = [values['tls-cert'] ?? env['BOOKS_TLS_CERT'], values['tls-key'] ?? env['BOOKS_TLS_KEY']];
-  if (tls.filter((file) => orUndefined(file) !== undefined).length === 1) {
-    throw new ConfigError('TLS needs both --tls-cert and --tls-key');
-  }
-  return {
-    store,
-    sqlitePath: values.db ?? env['BOOKS_DB'] ?? 'data/books.db',
-    databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
-    databaseSchema,
-    host: values.host ?? env['BOOKS_HOST'] ?? '0.0.0.0',
-    port: integer('port', values.port ?? env['BOOKS_PORT'] ?? env['PORT'] ?? '50051', 0, 65_535),
-    logLevel,
-    watchQueueSize: integer(
-      'watch queue size',
-      values['watch-queue-size'] ?? env['BOOKS_WATCH_QUEUE_SIZE'] ?? '1024',
-      1,
-      1_000_000,
-    ),
-    shutdownTimeoutMs: integer(
-      'shutdown timeout',
-      values['shutdown-timeout-ms'] ?? env['BOOKS_SHUTDOWN_TIMEOUT_MS'] ?? '5000',
-      0,
-      600_000,
-    ),
-    drainDelayMs: integer('drain delay', values['drain-delay-ms'] ?? env['BOOKS_DRAIN_DELAY_MS'] ?? '0', 0, 600_000),
-    maxWatchers: integer('max watchers', values['max-watchers'] ?? env['BOOKS_MAX_WATCHERS'] ?? '20000', 1, 10_000_000),
-    maxRequestBytes: integer(
-      'max request bytes',
-      values['max-request-bytes'] ?? env['BOOKS_MAX_REQUEST_BYTES'] ?? '16384',
-      1024,
-      64 * 1024 * 1024,
-    ),
-    keepaliveMs: integer('keepalive', values['keepalive-ms'] ?? env['BOOKS_KEEPALIVE_MS'] ?? '30000', 1000, 86_400_000),
-    tlsCertFile: orUndefined(values['tls-cert'] ?? env['BOOKS_TLS_CERT']),
-    tlsKeyFile: orUndefined(values['tls-key'] ?? env['BOOKS_TLS_KEY']),
-    token: readToken(values['token-file'] ?? env['BOOKS_TOKEN_FILE'], env['BOOKS_TOKEN']),
-    authReads: values['auth-reads'] ?? env['BOOKS_AUTH_READS'] === 'true',
-    metricsPort: optionalInteger('metrics port', values['metrics-port'] ?? env['BOOKS_METRICS_PORT'], 0, 65_535),
-    help: values.help ?? false,
-  };
-}
-
-function orUndefined(value: string | undefined): string | undefined {
-  return value === '' ? undefined : value;
-}
-
-function readToken(file: string | undefined, value: string | undefined): string | undefined {
-  let token = orUndefined(value);
-  if (orUndefined(file) !== undefined) {
-    try {
-      token = readFileSync(file as string, 'utf8');
-    } catch (error: unknown) {
-      throw new ConfigError(`cannot read the token file: ${error instanceof Error ? error.message : String(error)}`);
+  const flags = new Map<SettingName, string>();
+  let help = false;
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new ConfigError(`unexpected argument "${token.value}"`);
+    if (token.kind !== 'option') continue;
+    if (token.name === 'help') {
+      help = true;
+      continue;
+    }
+    const found = byFlag.get(token.name);
+    if (found === undefined) throw new ConfigError(`unknown option ${token.rawName}${suggestion(token.name, [...byFlag.keys()])}`);
+    const {key, setting} = found;
+    if (isSwitch(setting)) {
+      if (token.value !== undefined) throw new ConfigError(`${token.rawName} takes no value`);
+      flags.set(key, 'true');
+    } else {
+      // `--port --host x` would otherwise read "--host" as the port.
+      if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+        throw new ConfigError(`${token.rawName} needs a value: ${token.rawName} ${setting.placeholder}`);
+      }
+      flags.set(key, token.value);
     }
   }
-  token = token?.trim();
-  if (token === '') throw new ConfigError('the token is empty');
-  return token;
+  return {flags, help};
 }
 
-function isStoreKind(value: string): value is StoreKind {
-  return (STORE_KINDS as readonly string[]).includes(value);
+/** The first of the setting's variables that is set and not empty (compose files often set one to ""). */
+function fromEnvironment(setting: Setting<unknown>, env: Env): {source: string; text: string} {
+  for (const name of setting.env) {
+    const text = env[name];
+    if (text !== undefined && text !== '') return {source: name, text};
+  }
+  return {source: `the default of ${settingName(setting)}`, text: setting.default};
 }
 
-/** The configuration as printed at start-up: the database URL without its password. */
+function parse<T>(parser: Parser<T>, text: string, source: string, secret: boolean): T {
+  try {
+    return parser(text);
+  } catch (error: unknown) {
+    if (!(error instanceof InvalidSetting)) throw error;
+    throw new ConfigError(`${source} ${error.message}${secret ? '' : `, got "${text}"`}`);
+  }
+}
+
+function readToken(file: string, source: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error: unknown) {
+    throw new ConfigError(`cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** "--database-url or DATABASE_URL" */
+function names(key: SettingName): string {
+  const setting: Setting<unknown> = SETTINGS[key];
+  return [...(setting.flag === undefined ? [] : [`--${setting.flag}`]), ...setting.env].join(' or ');
+}
+
+/** " (did you mean --port?)" for --prot: the nearest flag, if it is near. */
+function suggestion(name: string, flags: readonly string[]): string {
+  const [nearest] = flags
+    .map((flag) => ({flag, distance: editDistance(name, flag)}))
+    .sort((a, b) => a.distance - b.distance);
+  return nearest !== undefined && nearest.distance <= 2 && name.length > 2 ? ` (did you mean --${nearest.flag}?)` : '';
+}
+
+/** Levenshtein distance: the fewest insertions, deletions and substitutions from a to b. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({length: a.length + 1}, (_, i) => Array.from({length: b.length + 1}, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The configuration as printed at start-up: no token, and the database URL without its password. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const described: Record<string, unknown> = {...config, token: config.token === undefined ? 'none' : 'set'};
-  if (config.databaseUrl !== undefined) {
-    try {
-      const url = new URL(config.databaseUrl);
+  const described: Record<string, unknown> = {...config};
+  for (const [key, {secret}] of NAMED_SETTINGS) {
+    const value = config[key];
+    if (secret === 'value') described[key] = value === undefined ? 'none' : 'set';
+    if (secret === 'password' && typeof value === 'string') {
+      const url = new URL(value);
       if (url.password !== '') url.password = '***';
-      described['databaseUrl'] = url.toString();
-    } catch {
-      described['databaseUrl'] = '(not a URL)';
+      described[key] = url.toString();
     }
   }
   return described;
-}
-
-function optionalInteger(name: string, text: string | undefined, min: number, max: number): number | undefined {
-  return text === undefined || text === '' ? undefined : integer(name, text, min, max);
-}
-
-function integer(name: string, text: string, min: number, max: number): number {
-  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value >= min && value <= max)) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
-  }
-  return value;
 }

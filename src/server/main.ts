@@ -1,30 +1,49 @@
 #!/usr/bin/env node
 import {readFileSync} from 'node:fs';
+import {format} from 'node:util';
+import {setLogger} from '@grpc/grpc-js';
 import type {Book} from '../domain/book.js';
 import type {BookStore} from '../domain/book-store.js';
 import {Catalogue} from '../domain/catalogue.js';
 import {WatchHub} from '../domain/watch-hub.js';
-import {CONFIG_USAGE, describeConfig, loadConfig, type Config} from './config.js';
+import {ConfigError, describeConfig, loadConfig, type Config} from './config.js';
+import {explainListenFailure} from './listen-failure.js';
 import {createLogger} from './logger.js';
 import {openStore} from './open-store.js';
 import {createBooksServer} from './server.js';
+import {SERVER_HELP} from './settings-docs.js';
+
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
 
 function readConfig(): Config {
   try {
     const {help, ...config} = loadConfig(process.argv.slice(2), process.env);
     if (help) {
-      process.stdout.write(CONFIG_USAGE);
+      process.stdout.write(SERVER_HELP);
       process.exit(0);
     }
     return config;
   } catch (error: unknown) {
-    process.stderr.write(`books-server: ${error instanceof Error ? error.message : String(error)}\n\n${CONFIG_USAGE}`);
-    process.exit(2);
+    if (!(error instanceof ConfigError)) throw error;
+    // The one line that says what is wrong, not buried under the help.
+    fail(EXIT_USAGE, `${error.message}\nRun 'books server --help' for usage.`);
   }
+}
+
+function fail(status: number, message: string): never {
+  process.stderr.write(`books: ${message}\n`);
+  process.exit(status);
 }
 
 const config = readConfig();
 const logger = createLogger(config.logLevel);
+// grpc-js writes its own errors on stderr ("E No address added ..."); here they are log lines like any other.
+setLogger({
+  error: (...args: unknown[]) => logger.warn('grpc-js', {message: format(...args)}),
+  info: (...args: unknown[]) => logger.info('grpc-js', {message: format(...args)}),
+  debug: (...args: unknown[]) => logger.debug('grpc-js', {message: format(...args)}),
+});
 logger.info('starting', {config: describeConfig(config)});
 
 let store: BookStore;
@@ -88,7 +107,8 @@ try {
     ...(metricsPort === undefined ? {} : {metrics: `http://${config.host}:${metricsPort}/metrics`}),
   });
 } catch (error: unknown) {
-  logger.error('cannot listen', {host: config.host, port: config.port, error: String(error)});
+  const reason = await explainListenFailure(config.host, config.port);
+  logger.error('cannot listen', {host: config.host, port: config.port, error: reason ?? String(error)});
   await store.close();
-  process.exit(1);
+  fail(EXIT_FAILED, reason ?? `cannot listen on ${config.host}:${config.port}: ${String(error)}`);
 }
