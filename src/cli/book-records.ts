@@ -16,12 +16,32 @@ export type BookRecord =
  */
 export function readBookRecords(path: string): AsyncGenerator<BookRecord> {
   const text = createReadStream(path, {encoding: 'utf8'});
-  return /\.csv$/i.test(path) ? csvRecords(text) : jsonLinesRecords(text);
+  return withoutRepeatedIds(/\.csv$/i.test(path) ? csvRecords(text) : jsonLinesRecords(text));
+}
+
+/** An id seen earlier in the same file is a mistake in the file, told with both lines, not a book that "already existed". */
+async function* withoutRepeatedIds(records: AsyncIterable<BookRecord>): AsyncGenerator<BookRecord> {
+  const firstLines = new Map<number, number>();
+  for await (const record of records) {
+    if (record.book !== undefined) {
+      const first = firstLines.get(record.book.id);
+      if (first !== undefined) {
+        yield {line: record.line, error: `id ${record.book.id} already appears on line ${first}`};
+        continue;
+      }
+      firstLines.set(record.book.id, record.line);
+    }
+    yield record;
+  }
 }
 
 async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<BookRecord> {
   let columns: {id: number; title: number; author: number} | undefined;
-  for await (const {line, fields} of parseCsv(text)) {
+  for await (const {line, fields, error} of parseCsv(text)) {
+    if (error !== undefined) {
+      yield {line, error};
+      return;
+    }
     if (columns === undefined) {
       const header = fields.map((name) => name.trim().toLowerCase());
       columns = {id: header.indexOf('id'), title: header.indexOf('title'), author: header.indexOf('author')};

@@ -28,7 +28,9 @@ export async function runImport(
   if (io.stderrIsTerminal) io.stderr('\r\x1b[K');
   const rate = Math.round((summary.inserted + summary.alreadyExisted) / Math.max(summary.seconds, 0.001));
   if (options.json) {
-    await io.stdout(`${JSON.stringify({...summary, booksPerSecond: rate})}\n`);
+    // Hundredths of a second are all a person or script needs: "seconds": 0.13, not 0.12949370800000002.
+    const seconds = Math.round(summary.seconds * 100) / 100;
+    await io.stdout(`${JSON.stringify({...summary, seconds, booksPerSecond: rate})}\n`);
   } else {
     await io.stdout(
       `Imported ${file}: ${summary.inserted} inserted, ${summary.alreadyExisted} already existed, ` +

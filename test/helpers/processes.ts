@@ -53,35 +53,13 @@ export interface CliResult extends Exit {
 
 /** Runs the CLI to completion as a user would, with `env` added to the environment. */
 export async function runCliProcess(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return outputOf(spawnCli(args, env));
-}
-
-/**
- * Runs `books-server` with exactly `args` until it exits by itself, as for a
- * usage mistake; `started` receives the child, for the test to kill it if it
- * does not.
- */
-export async function runServerProcess(
-  args: readonly string[],
-  started: (child: ChildProcess) => void,
-  env: Record<string, string> = {},
-): Promise<CliResult> {
-  const child = spawn(process.execPath, [SERVER_MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {...process.env, ...env},
-  });
-  started(child);
-  return outputOf(child);
-}
-
-async function outputOf(child: ChildProcess): Promise<CliResult> {
+  const child = spawnCli(args, env);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // 'close', not 'exit': the output may still be in the pipes when the process exits.
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  return {code, signal, stdout, stderr};
+  const exit = await exitOf(child);
+  return {...exit, stdout, stderr};
 }
 
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
@@ -95,4 +73,27 @@ export async function exitOf(child: ChildProcess): Promise<Exit> {
   if (child.exitCode !== null || child.signalCode !== null) return {code: child.exitCode, signal: child.signalCode};
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   return {code, signal};
+}
+
+/**
+ * Runs `books-server` with exactly `args` until it exits by itself, as it
+ * does after a usage mistake; `started` receives the child, for the test to
+ * kill it should it not.
+ */
+export async function runServerProcess(
+  args: readonly string[],
+  started: (child: ChildProcess) => void,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [SERVER_MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {...process.env, ...env},
+  });
+  started(child);
+  const output = {stdout: '', stderr: ''};
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  // 'close', not 'exit': the last output may still be in the pipes when the process exits.
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  return {code, signal, ...output};
 }

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import {runCli} from '../src/cli/cli.js';
+import {MemoryStore} from '../src/store/memory-store.js';
+import {startBooksServer, type TestServer} from './helpers/books-server.js';
+
+/** `books import <file>` in this process, against `server`. */
+async function runImport(server: TestServer, file: string, ...flags: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['import', file, '--address', server.address, ...flags], {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    stderrIsTerminal: false,
+    env: {},
+    signal: new AbortController().signal,
+  });
+  return {code, stdout, stderr};
+}
+
+describe('books import', () => {
+  let dir: string;
+  let server: TestServer;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'books-import-'));
+    server = await startBooksServer({store: new MemoryStore([{id: 7, title: 'Already', author: 'There'}])});
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, {recursive: true, force: true});
+  });
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  test('CSV: quoted fields, a byte order mark, blank lines, and line numbers that count a CRLF inside quotes once', async () => {
+    const csv = file(
+      'quoted.csv',
+      [
+        '\uFEFFid,title,author',
+        '101,"War, and Peace","Leo ""Lev"" Tolstoy"',
+        '102,"A title over',
+        'two lines",Someone',
+        '',
+        'abc,No id,Nobody',
+        '103,Too,many,fields',
+        '104,The "Best" Book,Anon',
+        '7,Already,There',
+        '',
+      ].join('\r\n'),
+    );
+    const result = await runImport(server, csv);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /: 3 inserted, 1 already existed, 2 invalid, in /);
+    assert.match(result.stdout, /\n {2}line 6: id must be a 32-bit integer, got "abc"\n {2}line 7: expected 3 fields, found 4\n$/);
+    assert.deepEqual(await server.client.get({id: 101}), {id: 101, title: 'War, and Peace', author: 'Leo "Lev" Tolstoy'});
+    assert.deepEqual(await server.client.get({id: 102}), {id: 102, title: 'A title over\r\ntwo lines', author: 'Someone'});
+    assert.deepEqual(await server.client.get({id: 104}), {id: 104, title: 'The "Best" Book', author: 'Anon'});
+  });
+
+  test('CSV: an unterminated quote is reported at the line its record starts, after importing what came before', async () => {
+    const csv = file('unterminated.csv', 'id,title,author\n201,Fine,Author\n\n202,"Never closed,Author\n203,Lost,Author\n');
+    const result = await runImport(server, csv);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /: 1 inserted, 0 already existed, 1 invalid, in /);
+    assert.match(
+      result.stdout,
+      /\n {2}line 4: unterminated quote: a quoted field that starts in this record never ends, so the rest of the file was not read\n$/,
+    );
+    assert.equal(result.stderr, `books: import ${csv} failed: 1 invalid line(s) not imported\n`);
+    assert.equal((await server.client.get({id: 201})).title, 'Fine');
+  });
+
+  test('CSV: a quote left open in a large file stops at 64 KiB instead of reading the file into one field', async () => {
+    const csv = file('runaway.csv', `id,title,author\n301,"Runaway,Author\n${'302,Title,Author\n'.repeat(10_000)}`);
+    const result = await runImport(server, csv);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /\n {2}line 2: a record longer than 64 KiB starts here \(an unterminated quote\?\), so the rest/);
+  });
+
+  test('an id that appears twice in one file is reported with both lines, in CSV and JSON Lines', async () => {
+    const csv = file('twice.csv', 'id,title,author\n401,First,A\n402,Other,B\n401,Second,C\n');
+    const fromCsv = await runImport(server, csv);
+    assert.equal(fromCsv.code, 1);
+    assert.match(fromCsv.stdout, /: 2 inserted, 0 already existed, 1 invalid, in [^\n]*\n {2}line 4: id 401 already appears on line 2\n$/);
+    assert.equal((await server.client.get({id: 401})).title, 'First');
+
+    const jsonl = file('twice.jsonl', ['{"id":501,"title":"T","author":"A"}', '', '{"id":501,"title":"U","author":"B"}', ''].join('\n'));
+    const fromJsonLines = await runImport(server, jsonl);
+    assert.match(fromJsonLines.stdout, /\n {2}line 3: id 501 already appears on line 1\n$/);
+  });
+
+  test('--json prints the summary with seconds rounded to hundredths', async () => {
+    const jsonl = file('json.jsonl', `${JSON.stringify({id: 601, title: 'T', author: 'A'})}\nnot json\n`);
+    const result = await runImport(server, jsonl, '--json');
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^\{[^\n]*"seconds":\d+(\.\d{1,2})?,[^\n]*\}\n$/);
+    const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+    assert.equal(summary['inserted'], 1);
+    assert.deepEqual(summary['invalidLines'], [{line: 2, reason: 'not valid JSON'}]);
+    assert.ok(Number.isInteger(summary['booksPerSecond']));
+  });
+});
