@@ -110,10 +110,11 @@ describe('server settings: flag, then environment, then default', () => {
       const [env, ...otherEnv] = setting.env;
       assert.ok(env !== undefined);
       assert.deepEqual(read([], {[env]: first}), expected(first));
-      if ('flag' in setting) {
-        const flag = isSwitch(setting) ? [`--${setting.flag}`] : [`--${setting.flag}`, second];
-        assert.deepEqual(read(flag, {[env]: isSwitch(setting) ? 'false' : first}), expected(second === 'false' ? 'true' : second));
-        if (!isSwitch(setting)) assert.deepEqual(read([`--${setting.flag}=${second}`], {}), expected(second));
+      if ('flag' in setting && isSwitch(setting)) {
+        assert.equal(read([`--${setting.flag}`], {[env]: 'false'}), true);
+      } else if ('flag' in setting) {
+        assert.deepEqual(read([`--${setting.flag}`, second], {[env]: first}), expected(second));
+        assert.deepEqual(read([`--${setting.flag}=${second}`], {}), expected(second));
       }
       for (const later of otherEnv) {
         assert.deepEqual(read([], {[env]: first, [later]: second}), expected(first), `${env} wins over ${later}`);

@@ -19,7 +19,10 @@ export function readBookRecords(path: string): AsyncGenerator<BookRecord> {
   return withoutRepeatedIds(/\.csv$/i.test(path) ? csvRecords(text) : jsonLinesRecords(text));
 }
 
-/** An id seen earlier in the same file is a mistake in the file, told with both lines, not a book that "already existed". */
+/**
+ * An id seen earlier in the same file is a mistake in the file, told with
+ * both lines, not a book that "already existed".
+ */
 async function* withoutRepeatedIds(records: AsyncIterable<BookRecord>): AsyncGenerator<BookRecord> {
   const firstLines = new Map<number, number>();
   for await (const record of records) {

@@ -1,7 +1,15 @@
 import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {bearerToken, InvalidSetting, type Parser} from './setting-parsers.js';
-import {isSwitch, SETTINGS, settingName, type Setting, type SettingName, type Settings, type StoreKind} from './settings.js';
+import {
+  isSwitch,
+  SETTINGS,
+  settingName,
+  type Setting,
+  type SettingName,
+  type Settings,
+  type StoreKind,
+} from './settings.js';
 
 export {STORE_KINDS, type StoreKind} from './settings.js';
 
@@ -39,17 +47,22 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
     throw new ConfigError(`the postgres store (${sources.get('store')}) needs ${names('databaseUrl')}`);
   }
   if ((settings.tlsCertFile === undefined) !== (settings.tlsKeyFile === undefined)) {
-    throw new ConfigError(`TLS needs both ${settingName(SETTINGS.tlsCertFile)} and ${settingName(SETTINGS.tlsKeyFile)}`);
+    const [cert, key] = [settingName(SETTINGS.tlsCertFile), settingName(SETTINGS.tlsKeyFile)];
+    throw new ConfigError(`TLS needs both ${cert} and ${key}`);
   }
   const tokenSource = `the token file (${sources.get('tokenFile')})`;
   const token =
-    settings.tokenFile === undefined ? settings.token : parse(bearerToken, readToken(settings.tokenFile, tokenSource), tokenSource, true);
+    settings.tokenFile === undefined
+      ? settings.token
+      : parse(bearerToken, readToken(settings.tokenFile, tokenSource), tokenSource, true);
   return {...settings, store, token, help};
 }
 
 function readFlags(argv: readonly string[]): {flags: Map<SettingName, string>; help: boolean} {
   const byFlag = new Map(
-    NAMED_SETTINGS.flatMap(([key, setting]) => (setting.flag === undefined ? [] : [[setting.flag, {key, setting}] as const])),
+    NAMED_SETTINGS.flatMap(([key, setting]) =>
+      setting.flag === undefined ? [] : [[setting.flag, {key, setting}] as const],
+    ),
   );
   // Not strict: the tokens let each mistake be told in our words, naming the flag.
   const {tokens} = parseArgs({
@@ -58,7 +71,9 @@ function readFlags(argv: readonly string[]): {flags: Map<SettingName, string>; h
     tokens: true,
     options: {
       ...Object.fromEntries(
-        [...byFlag].map(([flag, {setting}]) => [flag, {type: isSwitch(setting) ? 'boolean' : 'string'}] as const),
+        [...byFlag].map(
+          ([flag, {setting}]) => [flag, {type: isSwitch(setting) ? 'boolean' : 'string'}] as const,
+        ),
       ),
       help: {type: 'boolean', short: 'h'},
     },
@@ -73,7 +88,9 @@ function readFlags(argv: readonly string[]): {flags: Map<SettingName, string>; h
       continue;
     }
     const found = byFlag.get(token.name);
-    if (found === undefined) throw new ConfigError(`unknown option ${token.rawName}${suggestion(token.name, [...byFlag.keys()])}`);
+    if (found === undefined) {
+      throw new ConfigError(`unknown option ${token.rawName}${suggestion(token.name, [...byFlag.keys()])}`);
+    }
     const {key, setting} = found;
     if (isSwitch(setting)) {
       if (token.value !== undefined) throw new ConfigError(`${token.rawName} takes no value`);
@@ -131,7 +148,9 @@ function suggestion(name: string, flags: readonly string[]): string {
 
 /** Levenshtein distance: the fewest insertions, deletions and substitutions from a to b. */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({length: a.length + 1}, (_, i) => Array.from({length: b.length + 1}, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({length: a.length + 1}, (_, i) =>
+    Array.from({length: b.length + 1}, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
