@@ -19,6 +19,9 @@ address=$(sed -n 's/.*"msg":"listening","address":"\([^"]*\)".*/\1/p' "$work/ser
 [[ -n "$address" ]] || { cat "$work/server.log"; echo "the server did not start" >&2; exit 1; }
 node "$work/dist/src/cli/main.js" health --address "$address"
 node "$work/dist/src/cli/main.js" get 123 --json --address "$address"
+# CSV import loads csv-parse.
+printf 'id,title,author\n9,"A title, with a comma",Someone\n' > "$work/books.csv"
+node "$work/dist/src/cli/main.js" import "$work/books.csv" --json --address "$address"
 
 # Reflection is loaded on its first call: that call must find its package too.
 (cd "$work" && node - "$address" <<'JS'
