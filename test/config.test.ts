@@ -5,7 +5,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {after, describe, test} from 'node:test';
+import {after, describe, test, type TestContext} from 'node:test';
 import {ConfigError, describeConfig, loadConfig, type Env} from '../src/server/config.js';
 import {SERVER_HELP, settingsTable, withSettingsTable} from '../src/server/settings-docs.js';
 import {isSwitch, SETTINGS, type SettingName} from '../src/server/settings.js';
@@ -285,19 +285,29 @@ describe('the server process', () => {
     assert.deepEqual(result, {code: 0, signal: null, stdout: SERVER_HELP, stderr: ''});
   });
 
-  test('a port already in use is one line naming --port, and exit status 1', async () => {
+  /** A port some other program holds, for as long as the test runs. */
+  async function heldPort(t: TestContext): Promise<number> {
     const holder = createServer();
     holder.listen(0, '127.0.0.1');
     await once(holder, 'listening');
-    try {
-      const {port} = holder.address() as AddressInfo;
-      const result = await runServerProcess(['--store', 'memory', '--host', '127.0.0.1', '--port', String(port)], started);
-      assert.equal(result.code, 1);
-      assert.equal(result.stderr, `books: port ${port} is already in use (--port)\n`);
-      const logged = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-      assert.deepEqual(logged.at(-1)?.['error'], `port ${port} is already in use (--port)`);
-    } finally {
-      holder.close();
-    }
+    t.after(() => holder.close());
+    return (holder.address() as AddressInfo).port;
+  }
+
+  test('a port already in use is one line naming --port, and exit status 1', async (t) => {
+    const port = await heldPort(t);
+    const result = await runServerProcess(['--store', 'memory', '--host', '127.0.0.1', '--port', String(port)], started);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `books: port ${port} is already in use (--port)\n`);
+    const logged = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(logged.at(-1)?.['error'], `port ${port} is already in use (--port)`);
+  });
+
+  test('a metrics port already in use names --metrics-port', async (t) => {
+    const port = await heldPort(t);
+    const args = ['--store', 'memory', '--host', '127.0.0.1', '--port', '0', '--metrics-port', String(port)];
+    const result = await runServerProcess(args, started);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `books: port ${port} is already in use (--metrics-port)\n`);
   });
 });

@@ -98,17 +98,26 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
 process.on('SIGINT', (signal) => void stop(signal));
 process.on('SIGTERM', (signal) => void stop(signal));
 
-try {
-  const port = await server.listen(config.host, config.port);
-  const metricsPort = config.metricsPort === undefined ? undefined : await metrics?.listen(config.host, config.metricsPort);
-  logger.info('listening', {
-    address: `${config.host}:${port}`,
-    tls: config.tlsCertFile !== undefined,
-    ...(metricsPort === undefined ? {} : {metrics: `http://${config.host}:${metricsPort}/metrics`}),
-  });
-} catch (error: unknown) {
-  const reason = await explainListenFailure(config.host, config.port);
-  logger.error('cannot listen', {host: config.host, port: config.port, error: reason ?? String(error)});
-  await store.close();
-  fail(EXIT_FAILED, reason ?? `cannot listen on ${config.host}:${config.port}: ${String(error)}`);
+/** Listens, or exits 1 saying why in words that name the setting to change. */
+async function listenOrExit(flag: string, port: number, listen: () => Promise<number>): Promise<number> {
+  try {
+    return await listen();
+  } catch (error: unknown) {
+    const reason = await explainListenFailure(config.host, port, flag);
+    logger.error('cannot listen', {host: config.host, port, error: reason ?? String(error)});
+    await store.close();
+    fail(EXIT_FAILED, reason ?? `cannot listen on ${config.host}:${port} (${flag}): ${String(error)}`);
+  }
 }
+
+const port = await listenOrExit('--port', config.port, () => server.listen(config.host, config.port));
+const wantedMetricsPort = config.metricsPort;
+const metricsPort =
+  metrics === undefined || wantedMetricsPort === undefined
+    ? undefined
+    : await listenOrExit('--metrics-port', wantedMetricsPort, () => metrics.listen(config.host, wantedMetricsPort));
+logger.info('listening', {
+  address: `${config.host}:${port}`,
+  tls: config.tlsCertFile !== undefined,
+  ...(metricsPort === undefined ? {} : {metrics: `http://${config.host}:${metricsPort}/metrics`}),
+});
