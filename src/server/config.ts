@@ -15,8 +15,12 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
-  /** Books one watcher may fall behind before its watch ends with RESOURCE_EXHAUSTED. */
+  /** Changes one watcher may fall behind before its watch ends with RESOURCE_EXHAUSTED. */
   readonly watchQueueSize: number;
+  /** Changes the log keeps at least, so that cursors this recent can resume. */
+  readonly changesRetention: number;
+  /** How often an idle WatchChanges stream is sent a heartbeat with the current cursor. */
+  readonly changesHeartbeatMs: number;
   /** How long shutdown waits for in-flight calls before cancelling them. */
   readonly shutdownTimeoutMs: number;
   /** How long shutdown reports NOT_SERVING, still serving, before it stops accepting calls. */
@@ -53,7 +57,9 @@ Options (flag, then environment variable, then default):
   --host <host>               BOOKS_HOST                 0.0.0.0
   --port <port>               BOOKS_PORT, PORT           50051 (0 picks a free port)
   --log-level <level>         BOOKS_LOG_LEVEL            info (${LOG_LEVELS.join(', ')})
-  --watch-queue-size <n>      BOOKS_WATCH_QUEUE_SIZE     1024 books per watcher
+  --watch-queue-size <n>      BOOKS_WATCH_QUEUE_SIZE     1024 changes per watcher
+  --changes-retention <n>     BOOKS_CHANGES_RETENTION    100000 changes kept for resuming (at least)
+  --changes-heartbeat-ms <ms> BOOKS_CHANGES_HEARTBEAT_MS 15000 (an idle WatchChanges gets the cursor)
   --shutdown-timeout-ms <ms>  BOOKS_SHUTDOWN_TIMEOUT_MS  5000
   --drain-delay-ms <ms>       BOOKS_DRAIN_DELAY_MS       0 (NOT_SERVING for this long before stopping,
                                                          so load balancers move traffic away first)
@@ -88,6 +94,8 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       port: {type: 'string'},
       'log-level': {type: 'string'},
       'watch-queue-size': {type: 'string'},
+      'changes-retention': {type: 'string'},
+      'changes-heartbeat-ms': {type: 'string'},
       'shutdown-timeout-ms': {type: 'string'},
       'drain-delay-ms': {type: 'string'},
       'max-watchers': {type: 'string'},
@@ -134,6 +142,18 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
       values['watch-queue-size'] ?? env['BOOKS_WATCH_QUEUE_SIZE'] ?? '1024',
       1,
       1_000_000,
+    ),
+    changesRetention: integer(
+      'changes retention',
+      values['changes-retention'] ?? env['BOOKS_CHANGES_RETENTION'] ?? '100000',
+      1,
+      1_000_000_000,
+    ),
+    changesHeartbeatMs: integer(
+      'changes heartbeat',
+      values['changes-heartbeat-ms'] ?? env['BOOKS_CHANGES_HEARTBEAT_MS'] ?? '15000',
+      100,
+      3_600_000,
     ),
     shutdownTimeoutMs: integer(
       'shutdown timeout',

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import {readFileSync} from 'node:fs';
-import type {Book} from '../domain/book.js';
 import type {BookStore} from '../domain/book-store.js';
 import {Catalogue} from '../domain/catalogue.js';
-import {WatchHub} from '../domain/watch-hub.js';
+import {retainChanges} from '../domain/change-retention.js';
 import {CONFIG_USAGE, describeConfig, loadConfig, type Config} from './config.js';
 import {createLogger} from './logger.js';
 import {openStore} from './open-store.js';
@@ -34,11 +33,17 @@ try {
   logger.error('cannot open the book store', {store: config.store, error: String(error)});
   process.exit(1);
 }
-const hub = new WatchHub<Book>(config.watchQueueSize, config.maxWatchers);
-const catalogue = new Catalogue(store, hub);
+const catalogue = await Catalogue.open(store, {
+  watchQueueSize: config.watchQueueSize,
+  maxWatchers: config.maxWatchers,
+  onFeedError: (error) => logger.warn('cannot read the change log; trying again', {error: String(error)}),
+});
+const stopRetaining = retainChanges(store, config.changesRetention, (error) =>
+  logger.warn('cannot trim the change log', {error: String(error)}),
+);
 // Loaded only when asked for: prom-client adds to start-up.
 const metrics =
-  config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(hub);
+  config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(catalogue.hub);
 const server = createBooksServer({
   catalogue,
   logger,
@@ -50,6 +55,7 @@ const server = createBooksServer({
   token: config.token,
   authReads: config.authReads,
   metrics,
+  changesHeartbeatMs: config.changesHeartbeatMs,
 });
 
 function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
@@ -72,6 +78,8 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   logger.info('stopping', {signal});
   await server.shutdown();
   await metrics?.close();
+  stopRetaining();
+  catalogue.feed.close();
   await store.close();
   logger.info('stopped');
   process.exit(0);
