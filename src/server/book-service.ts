@@ -43,6 +43,8 @@ export function createBookService(
 
     async *watchChanges({afterCursor, includeExisting}, context: CallContext) {
       const batches = catalogue.changes({afterCursor, includeExisting, heartbeatMs: changesHeartbeatMs}, context.signal);
+      // Headers tell the client the call was accepted, before a resume with nothing new to send sends anything.
+      context.sendHeader();
       for await (const batch of batches) yield toWatchChangesResponse(batch);
     },
   };
