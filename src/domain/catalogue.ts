@@ -111,7 +111,13 @@ export class Catalogue {
    * InvalidArgumentError for a cursor this catalogue did not issue, and
    * ChangesTrimmedError for one older than the log keeps.
    */
-  async *changes(request: ChangesRequest, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
+  changes(request: ChangesRequest, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
+    // "Now" is when the call was made, not when its stream is first read: a
+    // client told that the call was accepted sees every later commit.
+    return this.#changes(request, this.feed.position, signal);
+  }
+
+  async *#changes(request: ChangesRequest, now: number, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
     const {afterCursor, includeExisting, heartbeatMs} = request;
     if (afterCursor !== '' && includeExisting) {
       throw new InvalidArgumentError('after_cursor', 'cannot be combined with include_existing, which starts at its snapshot');
@@ -126,7 +132,7 @@ export class Catalogue {
         throw new InvalidArgumentError('after_cursor', 'is ahead of this catalogue (was its database restored?)');
       }
     } else {
-      position = this.feed.position;
+      position = now;
       yield {changes: [], cursor: this.feed.cursorAt(position)};
     }
     const caughtUp = yield* this.#catchUp(position, signal);
