@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 import {MAX_TEXT_LENGTH, type Book} from '../src/domain/book.js';
 import {Catalogue} from '../src/domain/catalogue.js';
-import {BookExistsError, BookNotFoundError, InvalidArgumentError} from '../src/domain/errors.js';
+import {BookExistsError, BookNotFoundError, InvalidArgumentError, WatcherOverflowError} from '../src/domain/errors.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 
 function newCatalogue(seed: Book[] = []): Promise<Catalogue> {
@@ -81,5 +81,36 @@ describe('Catalogue', () => {
     const emma = {id: 8, title: 'Emma', author: 'Jane Austen'};
     await catalogue.insert(emma);
     assert.deepEqual(await subscription.next(), {done: false, value: emma});
+  });
+
+  test('a watcher of changes that fell behind gets its backlog in one batch, then resumes from its cursor after an overflow', async () => {
+    const catalogue = await Catalogue.open(new MemoryStore(), {watchQueueSize: 60});
+    const controller = new AbortController();
+    const changes = catalogue.changes({afterCursor: '', includeExisting: false, heartbeatMs: 60_000}, controller.signal);
+    const start = await changes.next();
+    assert.deepEqual(start.done === false && start.value.changes, []);
+    // Ensures the watcher is subscribed (the first read after the heartbeat does it).
+    const pending = changes.next();
+    for (let id = 1; id <= 50; id++) await catalogue.insert({id, title: `T${id}`, author: 'A'});
+    const first = await pending;
+    const rest = await changes.next();
+    const batches = [first, rest].map((result) => (result.done === true ? [] : result.value.changes.map((change) => change.book.id)));
+    assert.deepEqual(batches.flat(), Array.from({length: 50}, (_, i) => i + 1));
+    assert.ok(batches[1]!.length >= 49, 'the backlog came as one batch');
+    const lastCursor = rest.done === true ? '' : rest.value.cursor;
+    // 61 more than it reads: the watch ends, and its cursor resumes it without a loss.
+    for (let id = 51; id <= 111; id++) await catalogue.insert({id, title: `T${id}`, author: 'A'});
+    await assert.rejects(changes.next(), WatcherOverflowError);
+    controller.abort();
+    const resumed = catalogue.changes({afterCursor: lastCursor, includeExisting: false, heartbeatMs: 60_000}, new AbortController().signal);
+    const ids: number[] = [];
+    while (ids.length < 61) {
+      const next = await resumed.next();
+      if (next.done === true) break;
+      ids.push(...next.value.changes.map((change) => change.book.id));
+    }
+    assert.deepEqual(ids, Array.from({length: 61}, (_, i) => i + 51));
+    await resumed.return();
+    assert.equal(catalogue.hub.watcherCount, 0);
   });
 });

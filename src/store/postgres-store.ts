@@ -241,7 +241,12 @@ export class PostgresStore implements BookStore {
   }
 
   async #listen(): Promise<void> {
-    const client = new pg.Client({connectionString: this.#options.connectionString, connectionTimeoutMillis: 3000});
+    const client = new pg.Client({
+      connectionString: this.#options.connectionString,
+      connectionTimeoutMillis: 3000,
+      // Names the connection in pg_stat_activity, for operators (and the replica tests).
+      application_name: `books listener ${process.pid}`,
+    });
     client.on('notification', (message) => {
       if (message.channel === this.#channel) this.#wake();
     });
