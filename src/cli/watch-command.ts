@@ -72,9 +72,13 @@ async function watchThroughChanges(client: BooksClient, io: CliIo, options: Glob
       }
       return;
     } catch (error: unknown) {
-      if (!(error instanceof ClientError && error.code === Status.OUT_OF_RANGE)) throw error;
-      // Away for longer than the server keeps changes: what was missed is gone.
-      io.stderr('books: watch was away too long to catch up; books inserted meanwhile are not shown; watching from now\n');
+      if (!(error instanceof ClientError)) throw error;
+      // Away for longer than the server keeps changes, or back to another
+      // catalogue (a memory store restarted): what was missed cannot be shown.
+      if (error.code === Status.OUT_OF_RANGE) io.stderr('books: watch was away too long to catch up');
+      else if (error.code === Status.INVALID_ARGUMENT) io.stderr('books: the server came back with another catalogue');
+      else throw error;
+      io.stderr('; books inserted meanwhile are not shown; watching from now\n');
     }
   }
 }
