@@ -38,7 +38,7 @@ describe('books CLI with large catalogues, export and import', () => {
   });
 
   test("list falls back to List on a server without ListBooks (the workshop's own)", async () => {
-    const {listBooks: _, ...workshopMethods} = BookServiceDefinition.methods;
+    const {listBooks: _, watchChanges: __, ...workshopMethods} = BookServiceDefinition.methods;
     const workshop = createServer();
     const books = [book(1), book(2)];
     workshop.add({...BookServiceDefinition, methods: workshopMethods}, {

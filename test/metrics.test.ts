@@ -47,8 +47,8 @@ describe('Prometheus metrics', () => {
     const port = await metrics.listen('127.0.0.1', 0);
     try {
       hub.subscribe(new AbortController().signal); // never read
-      hub.publish(1);
-      hub.publish(2);
+      hub.publish([1]);
+      hub.publish([2]);
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       assert.equal(sample(text, 'books_watch_dropped_total'), 1);
       assert.equal(sample(text, 'books_watchers'), 0);

@@ -26,7 +26,7 @@ describe('server reflection', () => {
         assert.equal(health.length, 1);
         const services = await reflection.loadService('books.BookService');
         const service = (services['books'] as grpc.GrpcObject)['BookService'] as grpc.ServiceClientConstructor;
-        assert.deepEqual(Object.keys(service.service).sort(), ['Delete', 'Get', 'Insert', 'List', 'ListBooks', 'Watch']);
+        assert.deepEqual(Object.keys(service.service).sort(), ['Delete', 'Get', 'Insert', 'List', 'ListBooks', 'Watch', 'WatchChanges']);
       } finally {
         await books.close();
       }

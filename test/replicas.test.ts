@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 import {ClientError, Status} from 'nice-grpc';
+import pg from 'pg';
 import {createBooksClient, type BooksConnection} from '../src/client/client.js';
+import type {LoggedChange} from '../src/domain/change.js';
+import {PostgresStore} from '../src/store/postgres-store.js';
+import {describeChange, openChangeStream} from './helpers/change-stream.js';
 import {startServerProcess, type ServerProcess} from './helpers/processes.js';
 import {dropSchema, postgresSkipReason, TEST_DATABASE_URL, uniqueSchema} from './helpers/stores.js';
 import {openWatcher} from './helpers/watcher.js';
@@ -56,5 +60,62 @@ describe('two replicas on one PostgreSQL database', {skip: postgresSkipReason()}
       );
       assert.deepEqual(codes.sort(), ['ALREADY_EXISTS', 'OK'], `id ${id}`);
     }
+  });
+
+  test("with replica A's notification connection cut, Watch and WatchChanges on A still get every insert made through B", async (t) => {
+    const [a, b] = connections as [BooksConnection, BooksConnection];
+    const watcher = openWatcher(a.client);
+    t.after(() => watcher.cancel());
+    await watcher.ready;
+    const changes = openChangeStream(a.client);
+    t.after(() => changes.close());
+    await changes.next();
+    const database = new pg.Client({connectionString: TEST_DATABASE_URL});
+    await database.connect();
+    t.after(() => database.end());
+    const {rows} = await database.query<{terminated: boolean}>(
+      'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE application_name = $1',
+      [`books listener ${replicas[0]!.child.pid}`],
+    );
+    assert.deepEqual(rows, [{terminated: true}]);
+    const ids = Array.from({length: 20}, (_, i) => 4000 + i);
+    for (const id of ids) await b.client.insert({id, title: `Book ${id}`, author: 'Through B'});
+    await watcher.received(ids.length);
+    assert.deepEqual(watcher.books.map((book) => book.id), ids);
+    assert.deepEqual((await changes.changes(ids.length)).map(describeChange), ids.map((id) => `+${id}`));
+  });
+
+  test('concurrent writers on both replicas never make a reader of the log skip a change', async (t) => {
+    const [a, b] = connections as [BooksConnection, BooksConnection];
+    const reader = await PostgresStore.open({connectionString: TEST_DATABASE_URL ?? '', schema});
+    t.after(() => reader.close());
+    // A reader that moves on as soon as it sees a change, as the feed does.
+    const seen: LoggedChange[] = [];
+    let writing = true;
+    const reading = (async () => {
+      let position = await reader.lastPosition();
+      const start = position;
+      while (writing || position < (await reader.lastPosition())) {
+        const next = await reader.readChanges(position, 100);
+        seen.push(...next);
+        position = next.at(-1)?.position ?? position;
+      }
+      return start;
+    })();
+    for (let round = 0; round < 15; round++) {
+      const ids = Array.from({length: 8}, (_, i) => 10_000 + round * 8 + i);
+      await Promise.all(ids.map((id, i) => (i % 2 === 0 ? a : b).client.insert({id, title: `Book ${id}`, author: 'Racer'})));
+      await Promise.all(ids.map((id, i) => (i % 2 === 0 ? b : a).client.delete({id})));
+    }
+    writing = false;
+    const start = await reading;
+    // Everything the log holds now, read at leisure: the reader must have seen exactly this.
+    const all: LoggedChange[] = [];
+    for (let next = await reader.readChanges(start, 1000); next.length > 0; next = await reader.readChanges(all.at(-1)!.position, 1000)) {
+      all.push(...next);
+    }
+    assert.equal(all.length, 15 * 16);
+    assert.deepEqual(seen, all);
+    assert.deepEqual(all.map((change) => change.position), all.map((_, i) => start + i + 1), 'positions have no gap');
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 import type {Book} from '../src/domain/book.js';
 import type {BookStore} from '../src/domain/book-store.js';
-import {BookExistsError} from '../src/domain/errors.js';
+import {BookExistsError, ChangesTrimmedError} from '../src/domain/errors.js';
 import {STORES} from './helpers/stores.js';
 import {eventually} from './helpers/eventually.js';
 
@@ -56,9 +56,7 @@ for (const kind of STORES) {
       assert.equal(await store.get(1), undefined);
     });
 
-    withStore('concurrent writes: a taken id fails alone; the others are stored and announced once', async (store) => {
-      const announced: number[] = [];
-      store.onInsert((inserted) => announced.push(inserted.id));
+    withStore('concurrent writes: a taken id fails alone; the others are stored and logged once', async (store) => {
       await store.insert(book(1));
       const outcomes = await Promise.allSettled([
         store.insert(book(2)),
@@ -72,8 +70,9 @@ for (const kind of STORES) {
       );
       assert.deepEqual((await listAll(store)).map((b) => b.id).sort(), [1, 2, 3]);
       assert.equal((await store.get(1))?.title, 'Title 1');
-      await eventually('all three inserts are announced', () => announced.length >= 3);
-      assert.deepEqual(announced.sort(), [1, 2, 3]);
+      const logged = await store.readChanges(0, 100);
+      assert.deepEqual(logged.map((change) => change.kind), ['created', 'created', 'created']);
+      assert.deepEqual(logged.map((change) => change.book.id).sort(), [1, 2, 3]);
     });
 
     withStore('lists in insertion order; a re-inserted id goes last', async (store) => {
@@ -108,15 +107,53 @@ for (const kind of STORES) {
       assert.equal(second.next, undefined);
     });
 
-    withStore('tells listeners of each stored insert, in order, and not of rejected ones', async (store) => {
-      const heard: number[] = [];
-      store.onInsert((inserted) => heard.push(inserted.id));
+    withStore('logs each committed insert and delete in order, at positions with no gap, and wakes listeners', async (store) => {
+      let wakeUps = 0;
+      store.onChanges(() => wakeUps++);
+      assert.equal(await store.lastPosition(), 0);
       await store.insert(book(1));
       await assert.rejects(store.insert(book(1)), BookExistsError);
+      assert.equal(await store.delete(9), false);
       await store.insert(book(2));
-      await eventually('both inserts are heard', () => heard.length >= 2);
-      assert.deepEqual(heard, [1, 2]);
+      assert.equal(await store.delete(1), true);
+      const expected = [
+        {kind: 'created', book: book(1), position: 1},
+        {kind: 'created', book: book(2), position: 2},
+        {kind: 'deleted', book: book(1), position: 3},
+      ];
+      assert.deepEqual(await store.readChanges(0, 10), expected);
+      assert.deepEqual(await store.readChanges(1, 1), expected.slice(1, 2));
+      assert.deepEqual(await store.readChanges(3, 10), []);
+      assert.equal(await store.lastPosition(), 3);
+      await eventually('listeners are woken', () => wakeUps > 0);
     });
+
+    withStore('trimming keeps the last changes; reading from before them is refused, naming the oldest kept', async (store) => {
+      for (let id = 1; id <= 5; id++) await store.insert(book(id));
+      await store.trimChanges(2);
+      assert.deepEqual((await store.readChanges(3, 10)).map((change) => change.position), [4, 5]);
+      await assert.rejects(store.readChanges(2, 10), (error) => error instanceof ChangesTrimmedError && error.oldest === 3);
+      await assert.rejects(store.readChanges(0, 10), ChangesTrimmedError);
+      await store.trimChanges(0);
+      assert.deepEqual((await store.readChanges(4, 10)).map((change) => change.position), [5]);
+      assert.equal(await store.lastPosition(), 5);
+    });
+
+    withStore('a snapshot reads the books as of its position, whatever is written meanwhile', async (store) => {
+      for (let id = 1; id <= 5; id++) await store.insert(book(id));
+      const snapshot = await store.snapshot();
+      await store.delete(2);
+      await store.insert(book(6));
+      const seen: number[][] = [];
+      await store.delete(4);
+      for await (const page of snapshot.pages(2)) {
+        seen.push(page.map((b) => b.id));
+        await store.delete(seen.length + 4);
+      }
+      assert.equal(snapshot.position, 5);
+      assert.deepEqual(seen, [[1, 2], [3, 4], [5]]);
+      assert.deepEqual((await listAll(store)).map((b) => b.id), [1, 3]);
+    }, []);
 
     withStore('keeps text exactly, including non-ASCII characters', async (store) => {
       const unusual = {id: 77, title: 'Les Misérables 📚 — «tome 1»', author: "O'Brien \"Quote\" 李白"};
@@ -134,7 +171,15 @@ for (const kind of STORES) {
           await first.close();
           const second = await location.open([book(123)]);
           assert.deepEqual(await listAll(second), [book(1)]);
+          // The log and the catalogue's identity (in every cursor) survive too.
+          assert.equal(second.catalogueId, first.catalogueId);
+          assert.deepEqual((await second.readChanges(0, 10)).map((change) => change.kind), ['created', 'deleted']);
           await second.close();
+          const other = kind.create();
+          const elsewhere = await other.open();
+          assert.notEqual(elsewhere.catalogueId, first.catalogueId);
+          await elsewhere.close();
+          await other.dispose();
         } finally {
           await location.dispose();
         }

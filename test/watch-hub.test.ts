@@ -9,15 +9,10 @@ describe('WatchHub', () => {
     const hub = new WatchHub<number>(100);
     const controller = new AbortController();
     const watchers = Array.from({length: 3}, () => hub.subscribe(controller.signal));
-    for (let i = 0; i < 10; i++) hub.publish(i);
+    for (let i = 0; i < 10; i++) hub.publish([i]);
     for (const watcher of watchers) {
-      const seen: number[] = [];
-      for (let i = 0; i < 10; i++) {
-        const result = await watcher.next();
-        assert.equal(result.done, false);
-        seen.push(result.value as number);
-      }
-      assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // Everything queued comes in one batch.
+      assert.deepEqual(await watcher.next(), {done: false, value: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]});
     }
     controller.abort();
     assert.equal(hub.watcherCount, 0);
@@ -25,18 +20,18 @@ describe('WatchHub', () => {
 
   test('a watcher sees only what was published after it subscribed', async () => {
     const hub = new WatchHub<string>(10);
-    hub.publish('before');
+    hub.publish(['before']);
     const watcher = hub.subscribe(new AbortController().signal);
-    hub.publish('after');
-    assert.deepEqual(await watcher.next(), {done: false, value: 'after'});
+    hub.publish(['after']);
+    assert.deepEqual(await watcher.next(), {done: false, value: ['after']});
   });
 
   test('a reader parked in next() wakes on publish', async () => {
     const hub = new WatchHub<string>(10);
     const watcher = hub.subscribe(new AbortController().signal);
     const pending = watcher.next();
-    hub.publish('x');
-    assert.deepEqual(await pending, {done: false, value: 'x'});
+    hub.publish(['x']);
+    assert.deepEqual(await pending, {done: false, value: ['x']});
   });
 
   test('abort wakes a parked reader with an AbortError and frees the watcher', async () => {
@@ -59,9 +54,9 @@ describe('WatchHub', () => {
   test('leaving a for-await loop frees the watcher', async () => {
     const hub = new WatchHub<number>(10);
     const watcher = hub.subscribe(new AbortController().signal);
-    hub.publish(1);
-    for await (const item of watcher) {
-      assert.equal(item, 1);
+    hub.publish([1]);
+    for await (const items of watcher) {
+      assert.deepEqual(items, [1]);
       break;
     }
     assert.equal(hub.watcherCount, 0);
@@ -73,13 +68,40 @@ describe('WatchHub', () => {
     const slow = hub.subscribe(signal);
     const fast = hub.subscribe(signal);
     for (let i = 0; i < 4; i++) {
-      hub.publish(i);
-      assert.deepEqual(await fast.next(), {done: false, value: i});
+      hub.publish([i]);
+      assert.deepEqual(await fast.next(), {done: false, value: [i]});
     }
     assert.equal(hub.watcherCount, 1);
     // The overflow is reported at once: the slow reader's backlog is dropped.
     assert.equal(slow.size, 0);
     await assert.rejects(slow.next(), WatcherOverflowError);
     assert.deepEqual(await slow.next(), {done: true, value: undefined});
+  });
+
+  test('a reader that fell behind gets its backlog in batches within the limit, in order', async () => {
+    const hub = new WatchHub<number>(100, undefined, {items: 4, weight: 10, weigh: (item) => (item === 5 ? 10 : 1)});
+    const watcher = hub.subscribe(new AbortController().signal);
+    const published = [[0, 1], [2], [3, 4, 5, 6], [7, 8, 9, 10, 11]];
+    for (const chunk of published) hub.publish(chunk);
+    const batches: (readonly number[])[] = [];
+    while (watcher.size > 0) batches.push(((await watcher.next()).value ?? []) as readonly number[]);
+    // At most 4 items and a weight of 10 each (one heavy item still goes alone).
+    assert.deepEqual(batches, [[0, 1, 2, 3], [4], [5], [6, 7, 8, 9], [10, 11]]);
+  });
+
+  test('a chunk that fits is handed over as it was published, so it can be encoded once for all', async () => {
+    const hub = new WatchHub<number>(100, undefined, {items: 4, weight: 100, weigh: () => 1});
+    const watchers = [hub.subscribe(new AbortController().signal), hub.subscribe(new AbortController().signal)];
+    const chunk = [1, 2, 3];
+    hub.publish(chunk);
+    for (const watcher of watchers) assert.equal((await watcher.next()).value, chunk);
+  });
+
+  test('a reader waiting with a time limit gets an empty batch when nothing comes', async () => {
+    const hub = new WatchHub<number>(10);
+    const watcher = hub.subscribe(new AbortController().signal);
+    assert.deepEqual(await watcher.next(1), {done: false, value: []});
+    hub.publish([1]);
+    assert.deepEqual(await watcher.next(1), {done: false, value: [1]});
   });
 });

@@ -130,7 +130,7 @@ describe('Watch', () => {
       })();
       assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
       assert.equal(Status[error.code], 'RESOURCE_EXHAUSTED');
-      assert.match(error.details, new RegExp(`more than ${queueSize} books behind`));
+      assert.match(error.details, new RegExp(`more than ${queueSize} changes behind`));
       assert.ok(received.length < inserted);
       assert.deepEqual(
         received,

@@ -67,6 +67,9 @@ const service: ServiceImplementation<typeof BookServiceDefinition> = {
   async listBooks() {
     throw new ServerError(Status.UNIMPLEMENTED, 'not in this reference server');
   },
+  async *watchChanges() {
+    throw new ServerError(Status.UNIMPLEMENTED, 'not in this reference server');
+  },
 };
 
 const server = createServer();

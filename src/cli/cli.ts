@@ -10,6 +10,7 @@ import {
   type BooksConnection,
 } from '../client/client.js';
 import type {CliIo} from './cli-io.js';
+import {changes} from './changes-command.js';
 import {runImport} from './import-command.js';
 import {list} from './list-command.js';
 import {parseId, positiveInteger, readGlobalOptions, UsageError, type GlobalOptions} from './options.js';
@@ -82,6 +83,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('watch', 'Watch for inserted books until Ctrl-C')
     .option('--reconnect', 'open the stream again, with backoff, when it breaks (say, a server restart)')
     .action(run((options) => call(io, options, 'watch', (client) => watch(client, io, options))));
+  program
+    .command('changes', 'Print every insert and delete as it happens, resumable from a cursor, until Ctrl-C')
+    .option('--from <cursor>', 'start right after this cursor (from an earlier --json line)')
+    .option('--existing', 'first print every book already in the catalogue, as inserts')
+    .option('--reconnect', 'after any break, resume from the last change with backoff: nothing lost, nothing repeated')
+    .option('--cursor-file <file>', 'start after the cursor stored in this file, if any, and store it after each change')
+    .action(run((options) => call(io, options, 'changes', (client) => changes(client, io, options, options))));
   program.command('export', 'Write every book as JSON Lines (one object per line)').action(
     run((options) =>
       call(io, options, 'export', async (client) => {

@@ -16,6 +16,10 @@ export interface GlobalOptions {
   readonly tls: boolean | {readonly ca: Buffer};
   readonly token: string | undefined;
   readonly reconnect: boolean;
+  /** `changes`: its own flags. */
+  readonly from: string | undefined;
+  readonly existing: boolean;
+  readonly cursorFile: string | undefined;
 }
 
 /** Reads cac's parsed options, the environment and the files they name. Throws UsageError. */
@@ -38,7 +42,16 @@ export function readGlobalOptions(raw: unknown, env: CliIo['env']): GlobalOption
     tls,
     token: token === '' ? undefined : token,
     reconnect: options['reconnect'] === true,
+    from: optionalText('--from', options['from']),
+    existing: options['existing'] === true,
+    cursorFile: optionalText('--cursor-file', options['cursorFile']),
   };
+}
+
+function optionalText(flag: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} needs a value`);
+  return value;
 }
 
 export function readOption(flag: string, file: string): Buffer {

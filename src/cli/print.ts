@@ -1,6 +1,6 @@
 import {ClientError, Status} from 'nice-grpc';
 import {isAbortError} from 'abort-controller-x';
-import {Book, BookList, Empty} from '../gen/books/books.js';
+import {Book, BookList, ChangeType, Empty, type BookChange} from '../gen/books/books.js';
 
 // Output follows the workshop's Go client: a heading, then the message as
 // protobuf JSON (fields at their default value left out), indented by two.
@@ -69,6 +69,19 @@ export function formatCallError(what: string, address: string, error: unknown): 
   return `books: ${what} failed: ${error instanceof Error ? error.message : String(error)}\n`;
 }
 
+/** Why a stream broke, for the line that says it is being opened again. */
+export function formatInterruption(error: unknown): string {
+  return error instanceof ClientError ? `${Status[error.code]}: ${error.details}` : String(error);
+}
+
 function pretty(body: unknown): string {
   return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** `+ 12 "Dune" by Frank Herbert` for an insert, `-` for a deletion; with --json, one object per line. */
+export function formatChange({type, book, cursor}: BookChange, json: boolean): string {
+  const created = type === ChangeType.CHANGE_TYPE_CREATED;
+  const {id, title, author} = book ?? {id: 0, title: '', author: ''};
+  if (json) return `${JSON.stringify({type: created ? 'created' : 'deleted', book: {id, title, author}, cursor})}\n`;
+  return `${created ? '+' : '-'} ${id} ${JSON.stringify(title)} by ${author}\n`;
 }

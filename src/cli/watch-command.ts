@@ -1,15 +1,30 @@
 import {delay, isAbortError} from 'abort-controller-x';
 import {ClientError, Status} from 'nice-grpc';
 import type {BooksClient} from '../client/client.js';
+import {followChanges} from '../client/follow-changes.js';
+import {ChangeType} from '../gen/books/books.js';
 import type {CliIo} from './cli-io.js';
 import type {GlobalOptions} from './options.js';
-import {formatWatchedBook} from './print.js';
+import {formatInterruption, formatWatchedBook} from './print.js';
 
 const RECONNECT_FIRST_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
 
-/** Prints books as they are inserted; with --reconnect, opens the stream again after it breaks. */
+/**
+ * Prints books as they are inserted; with --reconnect, opens the stream
+ * again after it breaks: through WatchChanges where the server has it, so
+ * that books inserted meanwhile are printed too, else through Watch.
+ */
 export async function watch(client: BooksClient, io: CliIo, options: GlobalOptions): Promise<void> {
+  if (options.reconnect) {
+    try {
+      await watchThroughChanges(client, io, options);
+      return;
+    } catch (error: unknown) {
+      // The workshop's own server has no WatchChanges.
+      if (!(error instanceof ClientError && error.code === Status.UNIMPLEMENTED)) throw error;
+    }
+  }
   let backoffMs = RECONNECT_FIRST_MS;
   for (;;) {
     let interruption: string;
@@ -23,7 +38,7 @@ export async function watch(client: BooksClient, io: CliIo, options: GlobalOptio
       interruption = 'the server ended the watch';
     } catch (error: unknown) {
       if (!options.reconnect || !isWorthReconnecting(error)) throw error;
-      interruption = error instanceof ClientError ? `${Status[error.code]}: ${error.details}` : String(error);
+      interruption = formatInterruption(error);
     }
     io.stderr(
       `books: watch interrupted (${interruption}); reconnecting in ${backoffMs} ms (books inserted meanwhile are not shown)\n`,
@@ -34,6 +49,37 @@ export async function watch(client: BooksClient, io: CliIo, options: GlobalOptio
       return; // Ctrl-C while waiting
     }
     backoffMs = Math.min(backoffMs * 2, RECONNECT_MAX_MS);
+  }
+}
+
+/** Inserted books from the change feed, resumed after every break from the last change printed. */
+async function watchThroughChanges(client: BooksClient, io: CliIo, options: GlobalOptions): Promise<void> {
+  for (;;) {
+    const feed = followChanges(client, {
+      openTimeoutMs: options.timeout,
+      signal: io.signal,
+      onOpen: () => {
+        if (!options.json) io.stderr(`Watching ${options.address} for inserted books (Ctrl-C to stop)\n`);
+      },
+      onInterrupted: (error, retryInMs) =>
+        io.stderr(`books: watch interrupted (${formatInterruption(error)}); resuming after the last book in ${retryInMs} ms\n`),
+    });
+    try {
+      for await (const {changes} of feed) {
+        for (const {type, book} of changes) {
+          if (type === ChangeType.CHANGE_TYPE_CREATED && book !== undefined) await io.stdout(formatWatchedBook(book, options.json));
+        }
+      }
+      return;
+    } catch (error: unknown) {
+      if (!(error instanceof ClientError)) throw error;
+      // Away for longer than the server keeps changes, or back to another
+      // catalogue (a memory store restarted): what was missed cannot be shown.
+      if (error.code === Status.OUT_OF_RANGE) io.stderr('books: watch was away too long to catch up');
+      else if (error.code === Status.INVALID_ARGUMENT) io.stderr('books: the server came back with another catalogue');
+      else throw error;
+      io.stderr('; books inserted meanwhile are not shown; watching from now\n');
+    }
   }
 }
 

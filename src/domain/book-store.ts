@@ -1,4 +1,5 @@
 import type {Book} from './book.js';
+import type {LoggedChange} from './change.js';
 
 /** One page of books in insertion order, and where the next page starts. */
 export interface BookPage {
@@ -7,14 +8,30 @@ export interface BookPage {
   readonly next: number | undefined;
 }
 
+/** The catalogue as it was at one position of its change log. */
+export interface BookSnapshot {
+  /** The last change the snapshot includes: the feed continues right after it. */
+  readonly position: number;
+  /** The snapshot's books in insertion order, `pageSize` at a time; read once. */
+  pages(pageSize: number): AsyncIterable<Book[]>;
+}
+
 /**
  * Where the catalogue keeps its books: the seam for storage back ends.
  *
  * Async so that a database can stand behind it. A store knows nothing of
  * gRPC or of watchers, and trusts its caller to have validated the books.
- * Positions (`after`, `next`) are the store's own insertion sequence numbers.
+ * Positions in pages (`after`, `next`) are the store's own insertion
+ * sequence numbers.
+ *
+ * Every insert and delete is also recorded in a change log, in the same
+ * transaction: each committed change takes the next log position, so log
+ * positions follow commit order with no gap, and a reader that has seen
+ * position N never later finds a change below N.
  */
 export interface BookStore {
+  /** Identifies this store's data (a database, a schema, a process's memory) in cursors. */
+  readonly catalogueId: string;
   /** Up to `limit` books inserted after position `after` (0: from the start). */
   listPage(after: number, limit: number): Promise<BookPage>;
   get(id: number): Promise<Book | undefined>;
@@ -23,9 +40,22 @@ export interface BookStore {
   /** Returns false if no book had this id. */
   delete(id: number): Promise<boolean>;
   /**
-   * Calls `listener` with every book inserted from now on, in commit order:
-   * by this process, or by any process that shares the store's database.
+   * Up to `limit` logged changes after position `after`, oldest first.
+   * Throws ChangesTrimmedError when the change right after `after` is no
+   * longer kept.
    */
-  onInsert(listener: (book: Book) => void): void;
+  readChanges(after: number, limit: number): Promise<LoggedChange[]>;
+  /** The position of the last committed change (0 before the first). */
+  lastPosition(): Promise<number>;
+  /** The books as of one position of the log, read without holding writers back. */
+  snapshot(): Promise<BookSnapshot>;
+  /** Forgets all but the last `keep` changes (at least 1). */
+  trimChanges(keep: number): Promise<void>;
+  /**
+   * Calls `listener` after changes commit: by this process, or by any
+   * process that shares the store's database. Only a wake-up: what changed
+   * is read from the log.
+   */
+  onChanges(listener: () => void): void;
   close(): Promise<void>;
 }

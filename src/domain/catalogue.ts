@@ -1,14 +1,21 @@
 import {validateBook, validateBookId, type Book} from './book.js';
 import type {BookStore} from './book-store.js';
-import {BookNotFoundError, InvalidArgumentError} from './errors.js';
+import type {Change, ChangeBatch} from './change.js';
+import {CHANGES_PER_READ, ChangeFeed} from './change-feed.js';
+import {decodeCursor} from './cursor.js';
+import {BookNotFoundError, ChangesTrimmedError, InvalidArgumentError} from './errors.js';
 import {decodePageToken, encodePageToken} from './page-token.js';
 import type {Subscription} from './subscription.js';
-import type {WatchHub} from './watch-hub.js';
+import {WatchHub} from './watch-hub.js';
 
 /** Page size when the client asks for none (AIP-158 lets the server choose). */
 export const DEFAULT_PAGE_SIZE = 100;
 /** Larger requested pages are cut to this, as AIP-158 prescribes. */
 export const MAX_PAGE_SIZE = 1000;
+
+/** The most one watcher is sent in one response: changes, and their approximate size in bytes. */
+export const MAX_BATCH_CHANGES = CHANGES_PER_READ;
+export const MAX_BATCH_BYTES = 64 * 1024;
 
 export interface CataloguePage {
   readonly books: Book[];
@@ -16,18 +23,53 @@ export interface CataloguePage {
   readonly nextPageToken: string;
 }
 
+export interface CatalogueOptions {
+  /** Changes one watcher may fall behind before its watch ends. */
+  readonly watchQueueSize: number;
+  /** Watches open at once, at most. */
+  readonly maxWatchers?: number;
+  /** Told when reading the change log fails (the feed tries again). */
+  readonly onFeedError?: (error: unknown) => void;
+}
+
+export interface ChangesRequest {
+  /** Resume right after this cursor; empty: from now. */
+  readonly afterCursor: string;
+  /** Send the whole catalogue first, as created changes of one snapshot. */
+  readonly includeExisting: boolean;
+  /** An idle watcher is sent an empty batch with the current cursor this often. */
+  readonly heartbeatMs: number;
+}
+
 /**
- * The book catalogue: validates requests, keeps books in a BookStore and
- * tells watchers about each insert. Throws only the domain's errors.
+ * The book catalogue: validates requests, keeps books in a BookStore, and
+ * feeds every committed change to its watchers. Throws only the domain's
+ * errors.
  */
 export class Catalogue {
+  /**
+   * Opens the catalogue of `store`. Its change feed starts at the store's
+   * last logged change; the store wakes the feed after each commit.
+   */
+  static async open(store: BookStore, options: CatalogueOptions): Promise<Catalogue> {
+    const hub = new WatchHub<Change>(options.watchQueueSize, options.maxWatchers, {
+      items: MAX_BATCH_CHANGES,
+      weight: MAX_BATCH_BYTES,
+      weigh: approximateSize,
+    });
+    const feed = new ChangeFeed(store, hub, {position: await store.lastPosition(), onReadError: options.onFeedError});
+    // The one path of every change: commit -> change log -> feed -> hub -> each watcher's queue.
+    store.onChanges(() => feed.catchUp());
+    return new Catalogue(store, feed);
+  }
+
   constructor(
     readonly store: BookStore,
-    readonly hub: WatchHub<Book>,
-  ) {
-    // Watchers hear of inserts from the store, once committed: with a shared
-    // database that includes inserts made by other server processes.
-    store.onInsert((book) => hub.publish(book));
+    readonly feed: ChangeFeed,
+  ) {}
+
+  get hub(): WatchHub<Change> {
+    return this.feed.hub;
   }
 
   async listPage(pageSize: number, pageToken: string): Promise<CataloguePage> {
@@ -57,8 +99,121 @@ export class Catalogue {
     if (!(await this.store.delete(id))) throw new BookNotFoundError(id);
   }
 
-  /** Every book inserted from now on, until `signal` aborts. */
-  watch(signal: AbortSignal): Subscription<Book> {
-    return this.hub.subscribe(signal);
+  /** Every book inserted from now on, until `signal` aborts: registered before this returns. */
+  watch(signal: AbortSignal): AsyncGenerator<Book, void, undefined> {
+    return createdBooks(this.feed.subscribe(signal));
   }
+
+  /**
+   * Every change in commit order, as batches, until `signal` aborts: from
+   * now (starting with a heartbeat that carries the current cursor), after a
+   * cursor, or after a snapshot of the whole catalogue. Throws
+   * InvalidArgumentError for a cursor this catalogue did not issue, and
+   * ChangesTrimmedError for one older than the log keeps.
+   */
+  changes(request: ChangesRequest, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
+    // "Now" is when the call was made, not when its stream is first read: a
+    // client told that the call was accepted sees every later commit.
+    return this.#changes(request, this.feed.position, signal);
+  }
+
+  async *#changes(request: ChangesRequest, now: number, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
+    const {afterCursor, includeExisting, heartbeatMs} = request;
+    if (afterCursor !== '' && includeExisting) {
+      throw new InvalidArgumentError('after_cursor', 'cannot be combined with include_existing, which starts at its snapshot');
+    }
+    this.hub.checkRoom();
+    let position: number;
+    if (includeExisting) {
+      position = yield* this.#snapshot();
+    } else if (afterCursor !== '') {
+      position = decodeCursor(afterCursor, this.store.catalogueId);
+      if (position > (await this.store.lastPosition())) {
+        throw new InvalidArgumentError('after_cursor', 'is ahead of this catalogue (was its database restored?)');
+      }
+    } else {
+      position = now;
+      yield {changes: [], cursor: this.feed.cursorAt(position)};
+    }
+    const caughtUp = yield* this.#catchUp(position, signal);
+    const queue = caughtUp.queue;
+    position = caughtUp.position;
+    try {
+      for (;;) {
+        const next = await queue.next(heartbeatMs);
+        if (next.done === true) return;
+        // Changes the catch-up already sent may be queued too.
+        const sent = position;
+        const first = next.value[0];
+        const changes = first !== undefined && first.position <= sent ? next.value.filter((change) => change.position > sent) : next.value;
+        if (changes.length > 0) {
+          position = changes.at(-1)!.position;
+          yield {changes, cursor: changes.at(-1)!.cursor};
+        } else if (next.value.length === 0) {
+          // Everything published so far has been sent: the feed's position is this watcher's too.
+          position = Math.max(position, this.feed.position);
+          yield {changes: [], cursor: this.feed.cursorAt(position)};
+        }
+      }
+    } finally {
+      queue.end();
+    }
+  }
+
+  /** Sends the snapshot a page at a time; returns its position. */
+  async *#snapshot(): AsyncGenerator<ChangeBatch, number, undefined> {
+    const snapshot = await this.store.snapshot();
+    const cursor = this.feed.cursorAt(snapshot.position);
+    // A page is held back until the next arrives: only the last one carries the cursor.
+    let held: Change[] = [];
+    for await (const books of snapshot.pages(MAX_BATCH_CHANGES)) {
+      if (held.length > 0) yield {changes: held, cursor: ''};
+      held = books.map((book) => ({kind: 'created', book, position: snapshot.position, cursor: ''}));
+    }
+    const last = held.pop();
+    if (last !== undefined) held.push({...last, cursor});
+    yield {changes: held, cursor};
+    return snapshot.position;
+  }
+
+  /**
+   * Sends the logged changes after `from` until the feed has published
+   * nothing newer, then subscribes to the feed in the same turn of the event
+   * loop, so that no change falls between the two. Returns the subscription
+   * and the position sent up to, which may be past the feed's own.
+   */
+  async *#catchUp(
+    from: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<ChangeBatch, {queue: Subscription<Change>; position: number}, undefined> {
+    let position = from;
+    while (position < this.feed.position) {
+      const logged = await this.store.readChanges(position, MAX_BATCH_CHANGES).catch((error: unknown) => {
+        throw error instanceof ChangesTrimmedError
+          ? new ChangesTrimmedError(error.oldest, this.feed.cursorAt(error.oldest))
+          : error;
+      });
+      if (logged.length === 0) continue;
+      const changes = this.feed.withCursors(logged);
+      position = logged.at(-1)!.position;
+      yield {changes, cursor: changes.at(-1)!.cursor};
+    }
+    return {queue: this.feed.subscribe(signal), position};
+  }
+}
+
+/** The books of created changes, one at a time: the workshop's Watch. */
+async function* createdBooks(subscription: Subscription<Change>): AsyncGenerator<Book, void, undefined> {
+  try {
+    for await (const changes of subscription) {
+      for (const change of changes) if (change.kind === 'created') yield change.book;
+    }
+  } finally {
+    subscription.end();
+  }
+}
+
+/** About the bytes a change takes in a response: its book's text, and room for the rest. */
+function approximateSize(change: Change): number {
+  return change.book.title.length + change.book.author.length + change.cursor.length + 32;
 }

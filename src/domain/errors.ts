@@ -29,7 +29,7 @@ export class InvalidArgumentError extends Error {
 export class WatcherOverflowError extends Error {
   override readonly name = 'WatcherOverflowError';
   constructor(readonly capacity: number) {
-    super(`watcher fell more than ${capacity} books behind; watch again to resume`);
+    super(`watcher fell more than ${capacity} changes behind; watch again to resume`);
   }
 }
 
@@ -46,5 +46,22 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
   constructor(cause: unknown) {
     super(`the book store is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, {cause});
+  }
+}
+
+/** A change feed was asked to resume from a point older than the changes still kept. */
+export class ChangesTrimmedError extends Error {
+  override readonly name = 'ChangesTrimmedError';
+  /**
+   * @param oldest the oldest position still served: changes after it are all kept
+   * @param oldestCursor the same as a cursor, once the catalogue has named it
+   */
+  constructor(
+    readonly oldest: number,
+    readonly oldestCursor?: string,
+  ) {
+    super(
+      `the cursor is older than the changes this server keeps${oldestCursor === undefined ? '' : `; the oldest cursor still served is ${oldestCursor}`}; start again with include_existing`,
+    );
   }
 }

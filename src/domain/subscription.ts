@@ -1,20 +1,34 @@
 import {AbortError} from 'abort-controller-x';
 
 interface Waiter<T> {
-  resolve(result: IteratorResult<T, undefined>): void;
+  resolve(result: IteratorResult<readonly T[], undefined>): void;
   reject(error: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** How much one `next()` hands over at most. */
+export interface BatchLimit<T> {
+  readonly items: number;
+  /** Sum of `weigh(item)` a batch stays within (one item always fits). */
+  readonly weight: number;
+  readonly weigh: (item: T) => number;
 }
 
 /**
- * One watcher's bounded queue, read as an async iterator.
+ * One watcher's bounded queue, read as an async iterator of batches.
  *
- * The hub pushes without waiting; the reader pulls at its own pace. A reader
- * parked in `next()` wakes on a push, on `end()`, or when its signal aborts,
- * so nothing polls and nothing outlives a cancelled call.
+ * The hub pushes chunks without waiting; the reader pulls at its own pace,
+ * and takes everything queued since its last read at once (up to the batch
+ * limit): a reader that fell behind catches up in a few large batches, not
+ * one message per item. A reader parked in `next()` wakes on a push, on
+ * `end()`, when its signal aborts, or when its wait runs out, so nothing
+ * polls and nothing outlives a cancelled call.
  */
-export class Subscription<T> implements AsyncIterableIterator<T, undefined> {
-  #items: T[] = [];
-  #head = 0;
+export class Subscription<T> implements AsyncIterableIterator<readonly T[], undefined> {
+  #chunks: (readonly T[])[] = [];
+  /** Items of the first chunk already handed over. */
+  #offset = 0;
+  #size = 0;
   #waiter: Waiter<T> | undefined;
   #ended = false;
   #error: unknown;
@@ -22,12 +36,14 @@ export class Subscription<T> implements AsyncIterableIterator<T, undefined> {
   readonly #onEnd: (subscription: Subscription<T>) => void;
 
   /**
-   * @param capacity books that may wait unread before the queue overflows
+   * @param capacity items that may wait unread before the queue overflows
+   * @param limit the largest batch one `next()` returns
    * @param signal ends the subscription with an AbortError when aborted
    * @param onEnd called once, whichever way the subscription ends
    */
   constructor(
     readonly capacity: number,
+    readonly limit: BatchLimit<T>,
     signal: AbortSignal,
     onEnd: (subscription: Subscription<T>) => void,
   ) {
@@ -40,25 +56,28 @@ export class Subscription<T> implements AsyncIterableIterator<T, undefined> {
     }
   }
 
+  /** Items queued and not yet read. */
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#size;
   }
 
   get ended(): boolean {
     return this.#ended;
   }
 
-  /** Queues an item; returns false, queueing nothing, if the queue is full. */
-  push(item: T): boolean {
+  /** Queues `items`; returns false, queueing nothing, if they do not fit. */
+  push(items: readonly T[]): boolean {
     if (this.#ended) return false;
+    if (items.length === 0) return true;
+    if (this.#size + items.length > this.capacity) return false;
+    this.#chunks.push(items);
+    this.#size += items.length;
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;
-      waiter.resolve({done: false, value: item});
-      return true;
+      clearTimeout(waiter.timer);
+      waiter.resolve({done: false, value: this.#take()});
     }
-    if (this.size >= this.capacity) return false;
-    this.#items.push(item);
     return true;
   }
 
@@ -76,35 +95,41 @@ export class Subscription<T> implements AsyncIterableIterator<T, undefined> {
     const waiter = this.#waiter;
     this.#waiter = undefined;
     if (waiter === undefined) return;
+    clearTimeout(waiter.timer);
     if (error === undefined) waiter.resolve({done: true, value: undefined});
     else waiter.reject(error);
   }
 
-  next(): Promise<IteratorResult<T, undefined>> {
-    if (this.size > 0) {
-      const value = this.#items[this.#head] as T;
-      this.#head++;
-      if (this.#head === this.#items.length) this.#clear();
-      return Promise.resolve({done: false, value});
-    }
+  /**
+   * The next batch: every queued item up to the batch limit. With `waitMs`,
+   * resolves to an empty batch if nothing arrives within that time.
+   */
+  next(waitMs?: number): Promise<IteratorResult<readonly T[], undefined>> {
+    if (this.#size > 0) return Promise.resolve({done: false, value: this.#take()});
     if (this.#ended) {
       const error = this.#error;
       // Report an error once; after that the iterator is simply done.
       this.#error = undefined;
-      return error === undefined
-        ? Promise.resolve({done: true, value: undefined})
-        : Promise.reject(error);
+      return error === undefined ? Promise.resolve({done: true, value: undefined}) : Promise.reject(error);
     }
     if (this.#waiter !== undefined) {
       return Promise.reject(new Error('Subscription.next() called while another call is pending'));
     }
     return new Promise((resolve, reject) => {
-      this.#waiter = {resolve, reject};
+      const waiter: Waiter<T> = {resolve, reject, timer: undefined};
+      if (waitMs !== undefined) {
+        waiter.timer = setTimeout(() => {
+          if (this.#waiter !== waiter) return;
+          this.#waiter = undefined;
+          resolve({done: false, value: []});
+        }, waitMs);
+      }
+      this.#waiter = waiter;
     });
   }
 
   /** Called by `for await` on break and by `yield*` when the consumer leaves. */
-  return(): Promise<IteratorResult<T, undefined>> {
+  return(): Promise<IteratorResult<readonly T[], undefined>> {
     this.end();
     this.#clear();
     return Promise.resolve({done: true, value: undefined});
@@ -118,8 +143,41 @@ export class Subscription<T> implements AsyncIterableIterator<T, undefined> {
     this.end(new AbortError());
   };
 
+  /** Up to the batch limit from the front of the queue; a whole chunk as it was pushed when it fits alone. */
+  #take(): readonly T[] {
+    const first = this.#chunks[0]!;
+    if (this.#offset === 0 && (this.#chunks.length === 1 || first.length >= this.limit.items) && this.#fits(first)) {
+      this.#chunks.shift();
+      this.#size -= first.length;
+      return first;
+    }
+    const batch: T[] = [];
+    let weight = 0;
+    while (this.#chunks.length > 0 && batch.length < this.limit.items) {
+      const chunk = this.#chunks[0]!;
+      const item = chunk[this.#offset]!;
+      weight += this.limit.weigh(item);
+      if (batch.length > 0 && weight > this.limit.weight) break;
+      batch.push(item);
+      this.#size--;
+      if (++this.#offset === chunk.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+    }
+    return batch;
+  }
+
+  #fits(chunk: readonly T[]): boolean {
+    if (chunk.length > this.limit.items) return false;
+    let weight = 0;
+    for (const item of chunk) weight += this.limit.weigh(item);
+    return weight <= this.limit.weight || chunk.length === 1;
+  }
+
   #clear(): void {
-    this.#items = [];
-    this.#head = 0;
+    this.#chunks = [];
+    this.#offset = 0;
+    this.#size = 0;
   }
 }

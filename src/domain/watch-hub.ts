@@ -1,9 +1,9 @@
 import {WatcherLimitError, WatcherOverflowError} from './errors.js';
-import {Subscription} from './subscription.js';
+import {Subscription, type BatchLimit} from './subscription.js';
 
 /**
- * Fans each published item out to every open subscription, each with its own
- * bounded queue, so one slow watcher never delays or starves another.
+ * Fans each published chunk out to every open subscription, each with its
+ * own bounded queue, so one slow watcher never delays or starves another.
  */
 export class WatchHub<T> {
   readonly #subscriptions = new Set<Subscription<T>>();
@@ -12,10 +12,12 @@ export class WatchHub<T> {
   /**
    * @param queueCapacity items one watcher may fall behind before it is ended
    * @param maxWatchers watchers allowed at once
+   * @param batchLimit the most one watcher is handed at once (default: all it has queued)
    */
   constructor(
     readonly queueCapacity: number,
     readonly maxWatchers: number = Number.POSITIVE_INFINITY,
+    readonly batchLimit: BatchLimit<T> = {items: Number.POSITIVE_INFINITY, weight: 0, weigh: () => 0},
   ) {}
 
   /** Open subscriptions: back to 0 once every watcher has gone. */
@@ -23,26 +25,36 @@ export class WatchHub<T> {
     return this.#subscriptions.size;
   }
 
+  /** Throws WatcherLimitError when `maxWatchers` are already open. */
+  checkRoom(): void {
+    if (this.#subscriptions.size >= this.maxWatchers) throw new WatcherLimitError(this.maxWatchers);
+  }
+
   /**
-   * Registers a watcher at once: every item published after this call returns
-   * is delivered to it. Aborting `signal` ends it and frees its queue.
-   * Throws WatcherLimitError when `maxWatchers` are already open.
+   * Registers a watcher at once: everything published after this call
+   * returns is delivered to it. Aborting `signal` ends it and frees its
+   * queue. Throws WatcherLimitError when `maxWatchers` are already open.
    */
   subscribe(signal: AbortSignal): Subscription<T> {
-    if (this.#subscriptions.size >= this.maxWatchers) throw new WatcherLimitError(this.maxWatchers);
-    const subscription = new Subscription<T>(this.queueCapacity, signal, this.#remove);
+    this.checkRoom();
+    const subscription = new Subscription<T>(this.queueCapacity, this.batchLimit, signal, this.#remove);
     if (!subscription.ended) this.#subscriptions.add(subscription);
     return subscription;
   }
 
-  /** Delivers `item` to every watcher; a watcher whose queue is full is ended. */
-  publish(item: T): void {
+  /** Delivers `items` to every watcher; a watcher whose queue cannot take them is ended. */
+  publish(items: readonly T[]): void {
     for (const subscription of this.#subscriptions) {
-      if (!subscription.push(item)) {
+      if (!subscription.push(items)) {
         subscription.end(new WatcherOverflowError(this.queueCapacity));
         for (const listener of this.#overflowListeners) listener();
       }
     }
+  }
+
+  /** Ends every watcher with `error`. */
+  endAll(error: unknown): void {
+    for (const subscription of this.#subscriptions) subscription.end(error);
   }
 
   /** Calls `listener` each time a watcher is ended because its queue overflowed. */

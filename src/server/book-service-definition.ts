@@ -1,4 +1,5 @@
 import {Book, BookList, BookServiceDefinition, Empty, ListBooksResponse} from '../gen/books/books.js';
+import {WatchChangesResponseEncodedOnce} from './change-messages.js';
 
 /** What nice-grpc needs of a response type: no fromPartial. */
 interface ResponseCodec<Message> {
@@ -51,5 +52,6 @@ export const BookServiceServerDefinition = {
     delete: {...methods.delete, responseType: encodedAsReturned<Empty>(Empty)},
     watch: {...methods.watch, responseType: BookEncodedOnce},
     listBooks: {...methods.listBooks, responseType: encodedAsReturned<ListBooksResponse>(ListBooksResponse)},
+    watchChanges: {...methods.watchChanges, responseType: WatchChangesResponseEncodedOnce},
   },
 } as const;

@@ -1,10 +1,14 @@
 import type {CallContext, ServiceImplementation} from 'nice-grpc';
 import type {Catalogue} from '../domain/catalogue.js';
+import {toWatchChangesResponse} from './change-messages.js';
 import type {BookServiceServerDefinition} from './book-service-definition.js';
 import {listWithinLimit} from './list-limit.js';
 
 /** books.BookService, method for method as in proto/books/books.proto. */
-export function createBookService(catalogue: Catalogue): ServiceImplementation<typeof BookServiceServerDefinition> {
+export function createBookService(
+  catalogue: Catalogue,
+  {changesHeartbeatMs}: {readonly changesHeartbeatMs: number},
+): ServiceImplementation<typeof BookServiceServerDefinition> {
   return {
     async list() {
       return {books: await listWithinLimit(catalogue)};
@@ -35,6 +39,13 @@ export function createBookService(catalogue: Catalogue): ServiceImplementation<t
 
     async listBooks({pageSize, pageToken}) {
       return catalogue.listPage(pageSize, pageToken);
+    },
+
+    async *watchChanges({afterCursor, includeExisting}, context: CallContext) {
+      const batches = catalogue.changes({afterCursor, includeExisting, heartbeatMs: changesHeartbeatMs}, context.signal);
+      // Headers tell the client the call was accepted, before a resume with nothing new to send sends anything.
+      context.sendHeader();
+      for await (const batch of batches) yield toWatchChangesResponse(batch);
     },
   };
 }

@@ -3,6 +3,7 @@ import {ServerError, Status} from 'nice-grpc';
 import {
   BookExistsError,
   BookNotFoundError,
+  ChangesTrimmedError,
   InvalidArgumentError,
   StoreUnavailableError,
   WatcherLimitError,
@@ -22,6 +23,7 @@ export function toServerError(error: unknown): unknown {
   if (error instanceof StoreUnavailableError) return new ServerError(Status.UNAVAILABLE, error.message);
   if (error instanceof WatcherLimitError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof WatcherOverflowError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
+  if (error instanceof ChangesTrimmedError) return new ServerError(Status.OUT_OF_RANGE, error.message);
   return undefined;
 }
 

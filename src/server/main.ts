@@ -2,10 +2,9 @@
 import {readFileSync} from 'node:fs';
 import {format} from 'node:util';
 import {setLogger} from '@grpc/grpc-js';
-import type {Book} from '../domain/book.js';
 import type {BookStore} from '../domain/book-store.js';
 import {Catalogue} from '../domain/catalogue.js';
-import {WatchHub} from '../domain/watch-hub.js';
+import {retainChanges} from '../domain/change-retention.js';
 import {ConfigError, describeConfig, loadConfig, type Config} from './config.js';
 import {explainListenFailure} from './listen-failure.js';
 import {createLogger} from './logger.js';
@@ -53,11 +52,17 @@ try {
   logger.error('cannot open the book store', {store: config.store, error: String(error)});
   process.exit(1);
 }
-const hub = new WatchHub<Book>(config.watchQueueSize, config.maxWatchers);
-const catalogue = new Catalogue(store, hub);
+const catalogue = await Catalogue.open(store, {
+  watchQueueSize: config.watchQueueSize,
+  maxWatchers: config.maxWatchers,
+  onFeedError: (error) => logger.warn('cannot read the change log; trying again', {error: String(error)}),
+});
+const stopRetaining = retainChanges(store, config.changesRetention, (error) =>
+  logger.warn('cannot trim the change log', {error: String(error)}),
+);
 // Loaded only when asked for: prom-client adds to start-up.
 const metrics =
-  config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(hub);
+  config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(catalogue.hub);
 const server = createBooksServer({
   catalogue,
   logger,
@@ -69,6 +74,7 @@ const server = createBooksServer({
   token: config.token,
   authReads: config.authReads,
   metrics,
+  changesHeartbeatMs: config.changesHeartbeatMs,
 });
 
 function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
@@ -91,6 +97,8 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   logger.info('stopping', {signal});
   await server.shutdown();
   await metrics?.close();
+  stopRetaining();
+  catalogue.feed.close();
   await store.close();
   logger.info('stopped');
   process.exit(0);

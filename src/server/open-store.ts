@@ -20,7 +20,7 @@ export async function openStore(config: Config, logger: Logger): Promise<BookSto
           connectionString: config.databaseUrl ?? '',
           schema: config.databaseSchema,
           onListenError: (error, retryInMs) =>
-            logger.warn('lost the database notification connection; watchers miss inserts until it is back', {
+            logger.warn('lost the database notification connection; watchers get new changes once it is back', {
               error: String(error),
               retryInMs,
             }),

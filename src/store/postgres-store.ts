@@ -1,17 +1,20 @@
 import pg from 'pg';
 import type {Book} from '../domain/book.js';
-import type {BookPage, BookStore} from '../domain/book-store.js';
+import type {BookPage, BookSnapshot, BookStore} from '../domain/book-store.js';
+import type {LoggedChange} from '../domain/change.js';
 import {BookExistsError, StoreUnavailableError} from '../domain/errors.js';
+import {checkedChanges, type ChangeRow} from './change-log.js';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
   /** Schema that holds the table; replicas that share one see each other's books. */
   readonly schema?: string;
-  /** Told when the notification connection fails and when it is back. */
+  /** Told when the notification connection fails; once it is back, the feed catches up from the log. */
   readonly onListenError?: (error: unknown, retryInMs: number) => void;
 }
 
-const SCHEMA_VERSION = 1;
+/** 1: books; 2: the change log. */
+const SCHEMA_VERSION = 2;
 const MAX_RETRY_MS = 5000;
 
 interface PagedRow extends Book {
@@ -22,17 +25,27 @@ interface PagedRow extends Book {
  * A BookStore in PostgreSQL, for several server replicas on one database.
  *
  * The database enforces unique ids, so two replicas inserting one id at once
- * give one success and one ALREADY_EXISTS. Each insert sends a NOTIFY in its
- * own transaction; PostgreSQL delivers notifications at commit, in commit
- * order, to every replica's LISTEN connection, and that is how every replica's
- * watchers see every insert exactly once.
+ * give one success and one ALREADY_EXISTS.
+ *
+ * A trigger writes every insert and delete to the change log in the writing
+ * transaction. It numbers them from one counter row, which it updates first:
+ * the row's lock is held until the transaction ends, so a second writer gets
+ * the next number only once the first has committed (or rolled back, giving
+ * its number back). Positions therefore follow commit order with no gap, and
+ * a reader that has seen N can never later find a change below N, which a
+ * sequence, numbered at insert time rather than at commit, would allow. The
+ * trigger also sends a NOTIFY, delivered at commit to every replica: only a
+ * wake-up to read the log, which is the truth, so a replica whose
+ * notification connection was down catches up once it is back.
  */
 export class PostgresStore implements BookStore {
+  #catalogueId = '';
   readonly #pool: pg.Pool;
+  readonly #schema: string;
   readonly #table: string;
   readonly #channel: string;
   readonly #options: PostgresStoreOptions;
-  readonly #listeners: ((book: Book) => void)[] = [];
+  readonly #listeners: (() => void)[] = [];
   #listener: pg.Client | undefined;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
@@ -41,8 +54,9 @@ export class PostgresStore implements BookStore {
     const schema = options.schema ?? 'public';
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
     this.#options = options;
+    this.#schema = schema;
     this.#table = `${schema}.books`;
-    this.#channel = `books_inserted_${schema}`;
+    this.#channel = `books_changes_${schema}`;
     // A short connection timeout: a call fails with UNAVAILABLE rather than
     // waiting out the client's deadline while the database is down.
     this.#pool = new pg.Pool({connectionString: options.connectionString, connectionTimeoutMillis: 3000, max: 10});
@@ -59,12 +73,18 @@ export class PostgresStore implements BookStore {
     const store = new PostgresStore(options);
     try {
       await store.#migrate(options.schema ?? 'public', seed);
+      const {rows} = await store.#query<{id: string}>(`SELECT catalogue_id AS id FROM ${store.#schema}.change_log`);
+      store.#catalogueId = rows[0]?.id ?? '';
       await store.#listen();
     } catch (error: unknown) {
       await store.close();
       throw error;
     }
     return store;
+  }
+
+  get catalogueId(): string {
+    return this.#catalogueId;
   }
 
   async listPage(after: number, limit: number): Promise<BookPage> {
@@ -87,14 +107,11 @@ export class PostgresStore implements BookStore {
 
   async insert(book: Book): Promise<void> {
     try {
-      // One statement, one transaction: the row and its notification commit together.
-      await this.#query(
-        `WITH inserted AS (
-           INSERT INTO ${this.#table} (id, title, author) VALUES ($1, $2, $3) RETURNING id, title, author
-         )
-         SELECT pg_notify($4, json_build_object('id', id, 'title', title, 'author', author)::text) FROM inserted`,
-        [book.id, book.title, book.author, this.#channel],
-      );
+      await this.#query(`INSERT INTO ${this.#table} (id, title, author) VALUES ($1, $2, $3)`, [
+        book.id,
+        book.title,
+        book.author,
+      ]);
     } catch (error: unknown) {
       if (sqlState(error) === '23505') throw new BookExistsError(book.id);
       throw error;
@@ -106,7 +123,64 @@ export class PostgresStore implements BookStore {
     return (rowCount ?? 0) > 0;
   }
 
-  onInsert(listener: (book: Book) => void): void {
+  async readChanges(after: number, limit: number): Promise<LoggedChange[]> {
+    const {rows} = await this.#query<ChangeRow>(
+      `SELECT position, kind, id, title, author FROM ${this.#schema}.changes WHERE position > $1 ORDER BY position LIMIT $2`,
+      [after, limit],
+    );
+    return checkedChanges(after, rows);
+  }
+
+  async lastPosition(): Promise<number> {
+    const {rows} = await this.#query<{position: string}>(`SELECT last_position AS position FROM ${this.#schema}.change_log`);
+    return Number(rows[0]?.position ?? 0);
+  }
+
+  /**
+   * One REPEATABLE READ transaction on a connection of its own (not the
+   * pool's, which writers need): the books and the log position as of its
+   * first statement.
+   */
+  async snapshot(): Promise<BookSnapshot> {
+    const client = new pg.Client({connectionString: this.#options.connectionString, connectionTimeoutMillis: 3000});
+    try {
+      await client.connect();
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const {rows} = await client.query<{position: string}>(`SELECT last_position AS position FROM ${this.#schema}.change_log`);
+      const table = this.#table;
+      return {
+        position: Number(rows[0]?.position ?? 0),
+        async *pages(pageSize) {
+          try {
+            let after = '0';
+            for (;;) {
+              const page = await client.query<PagedRow>(
+                `SELECT position, id, title, author FROM ${table} WHERE position > $1 ORDER BY position LIMIT $2`,
+                [after, pageSize],
+              );
+              if (page.rows.length === 0) return;
+              yield page.rows.map(({id, title, author}) => ({id, title, author}));
+              after = page.rows.at(-1)!.position;
+            }
+          } finally {
+            await client.end().catch(() => {});
+          }
+        },
+      };
+    } catch (error: unknown) {
+      await client.end().catch(() => {});
+      throw isConnectionFailure(error) ? new StoreUnavailableError(error) : error;
+    }
+  }
+
+  async trimChanges(keep: number): Promise<void> {
+    await this.#query(
+      `DELETE FROM ${this.#schema}.changes WHERE position <= (SELECT last_position FROM ${this.#schema}.change_log) - $1`,
+      [Math.max(keep, 1)],
+    );
+  }
+
+  onChanges(listener: () => void): void {
     this.#listeners.push(listener);
   }
 
@@ -136,7 +210,8 @@ export class PostgresStore implements BookStore {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.books_schema (version integer NOT NULL)`);
       const {rows} = await client.query<{version: number}>(`SELECT max(version) AS version FROM ${schema}.books_schema`);
-      if ((rows[0]?.version ?? 0) < SCHEMA_VERSION) {
+      const version = rows[0]?.version ?? 0;
+      if (version < 1) {
         // `position` orders List and pages; an identity never reuses a value.
         await client.query(`CREATE TABLE ${this.#table} (
           position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -151,6 +226,9 @@ export class PostgresStore implements BookStore {
             book.author,
           ]);
         }
+      }
+      if (version < 2) await client.query(changeLogDdl(schema, this.#channel));
+      if (version < SCHEMA_VERSION) {
         await client.query(`INSERT INTO ${schema}.books_schema (version) VALUES ($1)`, [SCHEMA_VERSION]);
       }
       await client.query('COMMIT');
@@ -163,11 +241,14 @@ export class PostgresStore implements BookStore {
   }
 
   async #listen(): Promise<void> {
-    const client = new pg.Client({connectionString: this.#options.connectionString, connectionTimeoutMillis: 3000});
+    const client = new pg.Client({
+      connectionString: this.#options.connectionString,
+      connectionTimeoutMillis: 3000,
+      // Names the connection in pg_stat_activity, for operators (and the replica tests).
+      application_name: `books listener ${process.pid}`,
+    });
     client.on('notification', (message) => {
-      if (message.channel !== this.#channel || message.payload === undefined) return;
-      const book = JSON.parse(message.payload) as Book;
-      for (const listener of this.#listeners) listener(book);
+      if (message.channel === this.#channel) this.#wake();
     });
     client.on('error', (error) => this.#relisten(error, 100));
     try {
@@ -178,12 +259,18 @@ export class PostgresStore implements BookStore {
       throw error;
     }
     this.#listener = client;
+    // Changes committed while no connection listened were never announced.
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (const listener of this.#listeners) listener();
   }
 
   /**
    * Reconnects the notification connection, with backoff, after it fails.
-   * Inserts committed while it is down reach no watcher (NOTIFY keeps no
-   * history); calls that need the database fail with UNAVAILABLE meanwhile.
+   * Watchers get nothing new meanwhile, then everything, from the log;
+   * calls that need the database fail with UNAVAILABLE meanwhile.
    */
   #relisten(error: unknown, delayMs: number): void {
     if (this.#closed || this.#retry !== undefined) return;
@@ -195,6 +282,44 @@ export class PostgresStore implements BookStore {
       this.#listen().catch((next: unknown) => this.#relisten(next, Math.min(delayMs * 2, MAX_RETRY_MS)));
     }, delayMs);
   }
+}
+
+/**
+ * The change log of `schema`: the changes, the counter row that numbers
+ * them in commit order (and names the catalogue in cursors), and the
+ * trigger that writes both, and wakes every replica, in each writing
+ * transaction.
+ */
+function changeLogDdl(schema: string, channel: string): string {
+  return `
+    CREATE TABLE ${schema}.changes (
+      position bigint PRIMARY KEY,
+      kind text NOT NULL CHECK (kind IN ('created', 'deleted')),
+      id integer NOT NULL,
+      title text NOT NULL,
+      author text NOT NULL
+    );
+    CREATE TABLE ${schema}.change_log (
+      last_position bigint NOT NULL,
+      catalogue_id uuid NOT NULL DEFAULT gen_random_uuid()
+    );
+    INSERT INTO ${schema}.change_log (last_position) VALUES (0);
+    CREATE FUNCTION ${schema}.log_book_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      next_position bigint;
+    BEGIN
+      -- First, so that the counter row stays locked until commit: writers number their changes one after another.
+      UPDATE ${schema}.change_log SET last_position = last_position + 1 RETURNING last_position INTO next_position;
+      IF TG_OP = 'INSERT' THEN
+        INSERT INTO ${schema}.changes VALUES (next_position, 'created', NEW.id, NEW.title, NEW.author);
+      ELSE
+        INSERT INTO ${schema}.changes VALUES (next_position, 'deleted', OLD.id, OLD.title, OLD.author);
+      END IF;
+      PERFORM pg_notify('${channel}', '');
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER book_changed AFTER INSERT OR DELETE ON ${schema}.books
+      FOR EACH ROW EXECUTE FUNCTION ${schema}.log_book_change();`;
 }
 
 function sqlState(error: unknown): string | undefined {

@@ -1,11 +1,15 @@
+import {randomUUID} from 'node:crypto';
 import {mkdirSync} from 'node:fs';
 import {dirname} from 'node:path';
 import type {Book} from '../domain/book.js';
-import type {BookPage, BookStore} from '../domain/book-store.js';
+import type {BookPage, BookSnapshot, BookStore} from '../domain/book-store.js';
+import type {LoggedChange} from '../domain/change.js';
 import {BookExistsError} from '../domain/errors.js';
+import {checkedChanges, type ChangeRow} from './change-log.js';
 import {openSqlite, type SqliteDatabase, type SqliteDriverName} from './sqlite-driver.js';
 
-const SCHEMA_VERSION = 1;
+/** 1: books; 2: the change log. */
+const SCHEMA_VERSION = 2;
 
 interface BookRow {
   readonly id: number;
@@ -16,6 +20,7 @@ interface BookRow {
 interface PagedRow extends BookRow {
   readonly position: number;
 }
+
 
 /** A write waiting for the next commit, and its caller. */
 type PendingWrite =
@@ -37,23 +42,40 @@ const MAX_WRITES_PER_COMMIT = 512;
  * alone (an id already taken) fails alone; if the commit fails, every write
  * in it fails and none is acknowledged.
  *
+ * Triggers write every insert and delete to the change log in the same
+ * transaction, whoever makes it: SQLite lets one writer in at a time, so log
+ * positions follow commit order.
+ *
  * Every statement is prepared once and lives as long as the store.
  */
 export class SqliteStore implements BookStore {
+  readonly catalogueId: string;
+  readonly #path: string;
+  readonly #driver: SqliteDriverName | undefined;
   readonly #db: SqliteDatabase;
-  readonly #listeners: ((book: Book) => void)[] = [];
+  readonly #listeners: (() => void)[] = [];
   readonly #statements;
   #pending: PendingWrite[] = [];
   #commitScheduled = false;
   #open = true;
 
-  /** Opens `path`, creating the file with `seed` in it if it is new. */
+  /** Opens the file at `path`, creating it with `seed` in it if it is new. */
   constructor(path: string, seed: readonly Book[] = [], driver?: SqliteDriverName) {
-    if (path !== ':memory:') mkdirSync(dirname(path), {recursive: true});
+    mkdirSync(dirname(path), {recursive: true});
+    this.#path = path;
+    this.#driver = driver;
     this.#db = openSqlite(path, driver);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
     this.#migrate(seed);
+    this.catalogueId = (this.#db.prepare('SELECT id FROM catalogue').get() as {id: string}).id;
     this.#statements = {
+      changes: this.#db.prepare(
+        'SELECT position, kind, id, title, author FROM changes WHERE position > ? ORDER BY position LIMIT ?',
+      ),
+      lastPosition: this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'"),
+      trim: this.#db.prepare(
+        "DELETE FROM changes WHERE position <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?",
+      ),
       page: this.#db.prepare('SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?'),
       get: this.#db.prepare('SELECT id, title, author FROM books WHERE id = ?'),
       // A taken id changes no row, rather than aborting the whole group's transaction.
@@ -90,7 +112,37 @@ export class SqliteStore implements BookStore {
     );
   }
 
-  onInsert(listener: (book: Book) => void): void {
+  async readChanges(after: number, limit: number): Promise<LoggedChange[]> {
+    const rows = this.#statements.changes.all(after, limit) as ChangeRow[];
+    return checkedChanges(after, rows);
+  }
+
+  async lastPosition(): Promise<number> {
+    return lastPositionIn(this.#statements.lastPosition.get());
+  }
+
+  /**
+   * Reads through a connection of its own, in one read transaction: WAL
+   * gives it the database as of its first read, while this connection goes
+   * on committing.
+   */
+  async snapshot(): Promise<BookSnapshot> {
+    const db = openSqlite(this.#path, this.#driver);
+    try {
+      db.exec('PRAGMA query_only = ON; BEGIN');
+      const position = lastPositionIn(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get());
+      return {position, pages: (pageSize) => snapshotPages(db, pageSize)};
+    } catch (error: unknown) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async trimChanges(keep: number): Promise<void> {
+    if (this.#open) this.#statements.trim.run(Math.max(keep, 1));
+  }
+
+  onChanges(listener: () => void): void {
     this.#listeners.push(listener);
   }
 
@@ -149,15 +201,15 @@ export class SqliteStore implements BookStore {
       if (write.kind === 'delete') return write.settle(undefined, changed);
       if (!changed) return write.settle(new BookExistsError(write.book.id));
       write.settle(undefined);
-      for (const listener of this.#listeners) listener(write.book);
     });
+    if (outcomes.includes(true)) for (const listener of this.#listeners) listener();
   }
 
   #migrate(seed: readonly Book[]): void {
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       const {user_version: version} = this.#db.prepare('PRAGMA user_version').get() as {user_version: number};
-      if (version < SCHEMA_VERSION) {
+      if (version < 1) {
         // `position` orders List and pages; AUTOINCREMENT never reuses one, so a
         // page token stays valid across deletes.
         this.#db.exec(`CREATE TABLE books (
@@ -168,8 +220,29 @@ export class SqliteStore implements BookStore {
         )`);
         const insert = this.#db.prepare('INSERT INTO books (id, title, author) VALUES (?, ?, ?)');
         for (const book of seed) insert.run(book.id, book.title, book.author);
-        this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       }
+      if (version < 2) {
+        // The log of every insert and delete, written by triggers in the
+        // writing transaction itself. AUTOINCREMENT numbers changes without
+        // reuse, and a rolled-back transaction gives its numbers back, so
+        // positions have no gaps. The catalogue's id goes into cursors.
+        this.#db.exec(`CREATE TABLE changes (
+          position INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind TEXT NOT NULL CHECK (kind IN ('created', 'deleted')),
+          id INTEGER NOT NULL,
+          title TEXT NOT NULL,
+          author TEXT NOT NULL
+        );
+        CREATE TRIGGER book_created AFTER INSERT ON books BEGIN
+          INSERT INTO changes (kind, id, title, author) VALUES ('created', NEW.id, NEW.title, NEW.author);
+        END;
+        CREATE TRIGGER book_deleted AFTER DELETE ON books BEGIN
+          INSERT INTO changes (kind, id, title, author) VALUES ('deleted', OLD.id, OLD.title, OLD.author);
+        END;
+        CREATE TABLE catalogue (id TEXT NOT NULL);`);
+        this.#db.prepare('INSERT INTO catalogue (id) VALUES (?)').run(randomUUID());
+      }
+      if (version < SCHEMA_VERSION) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.#db.exec('COMMIT');
     } catch (error: unknown) {
       this.#db.exec('ROLLBACK');
@@ -186,6 +259,27 @@ function rollBack(db: SqliteDatabase): void {
     // No transaction is open: nothing to undo.
   }
 }
+
+/** Pages of a snapshot's books, read in its transaction; the connection is closed after the last. */
+async function* snapshotPages(db: SqliteDatabase, pageSize: number): AsyncGenerator<Book[]> {
+  try {
+    const page = db.prepare('SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?');
+    let after = 0;
+    for (;;) {
+      const rows = page.all(after, pageSize) as PagedRow[];
+      if (rows.length === 0) return;
+      yield rows.map(toBook);
+      after = rows.at(-1)!.position;
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function lastPositionIn(row: unknown): number {
+  return (row as {seq: number} | undefined)?.seq ?? 0;
+}
+
 
 /** A plain Book: node:sqlite's rows have no prototype. */
 function toBook({id, title, author}: BookRow): Book {

@@ -1,10 +1,10 @@
 import {createBooksClient, type BooksClient, type BooksClientOptions} from '../../src/client/client.js';
-import type {Book} from '../../src/domain/book.js';
 import type {BookStore} from '../../src/domain/book-store.js';
 import {Catalogue} from '../../src/domain/catalogue.js';
+import type {Change} from '../../src/domain/change.js';
 import {MemoryStore} from '../../src/store/memory-store.js';
 import {SEED_BOOKS} from '../../src/domain/seed-books.js';
-import {WatchHub} from '../../src/domain/watch-hub.js';
+import type {WatchHub} from '../../src/domain/watch-hub.js';
 import {createLogger} from '../../src/server/logger.js';
 import {createBooksServer, type BooksServer} from '../../src/server/server.js';
 
@@ -12,7 +12,7 @@ export interface TestServer {
   readonly address: string;
   readonly client: BooksClient;
   readonly catalogue: Catalogue;
-  readonly hub: WatchHub<Book>;
+  readonly hub: WatchHub<Change>;
   readonly server: BooksServer;
   /** The server's log, one parsed JSON object per line. */
   readonly logs: Record<string, unknown>[];
@@ -29,6 +29,7 @@ export interface TestServerOptions {
   readonly maxWatchers?: number;
   readonly maxRequestBytes?: number;
   readonly keepaliveMs?: number;
+  readonly changesHeartbeatMs?: number;
   readonly tls?: {readonly cert: Buffer; readonly key: Buffer};
   readonly token?: string;
   readonly authReads?: boolean;
@@ -42,8 +43,11 @@ export interface TestServerOptions {
 export async function startBooksServer(options: TestServerOptions = {}): Promise<TestServer> {
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const hub = new WatchHub<Book>(options.watchQueueSize ?? 1024, options.maxWatchers);
-  const catalogue = new Catalogue(options.store ?? new MemoryStore(SEED_BOOKS), hub);
+  const catalogue = await Catalogue.open(options.store ?? new MemoryStore(SEED_BOOKS), {
+    watchQueueSize: options.watchQueueSize ?? 1024,
+    maxWatchers: options.maxWatchers,
+  });
+  const hub = catalogue.hub;
   const server = createBooksServer({
     catalogue,
     logger,
@@ -53,6 +57,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
     tls: options.tls,
     token: options.token,
     authReads: options.authReads,
+    changesHeartbeatMs: options.changesHeartbeatMs,
   });
   const port = await server.listen('127.0.0.1', options.port ?? 0);
   const address = `127.0.0.1:${port}`;
@@ -77,6 +82,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
       closed = true;
       for (const connection of connections) connection.close();
       await server.shutdown();
+      catalogue.feed.close();
       await catalogue.store.close();
     },
   };

@@ -22,6 +22,46 @@ export const protobufFileName = "books/books.proto";
  * against the snapshot in contract/workshop.
  */
 
+/** What happened to a book. */
+export enum ChangeType {
+  CHANGE_TYPE_UNSPECIFIED = 0,
+  CHANGE_TYPE_CREATED = 1,
+  CHANGE_TYPE_DELETED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function changeTypeFromJSON(object: any): ChangeType {
+  switch (object) {
+    case 0:
+    case "CHANGE_TYPE_UNSPECIFIED":
+      return ChangeType.CHANGE_TYPE_UNSPECIFIED;
+    case 1:
+    case "CHANGE_TYPE_CREATED":
+      return ChangeType.CHANGE_TYPE_CREATED;
+    case 2:
+    case "CHANGE_TYPE_DELETED":
+      return ChangeType.CHANGE_TYPE_DELETED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ChangeType.UNRECOGNIZED;
+  }
+}
+
+export function changeTypeToJSON(object: ChangeType): string {
+  switch (object) {
+    case ChangeType.CHANGE_TYPE_UNSPECIFIED:
+      return "CHANGE_TYPE_UNSPECIFIED";
+    case ChangeType.CHANGE_TYPE_CREATED:
+      return "CHANGE_TYPE_CREATED";
+    case ChangeType.CHANGE_TYPE_DELETED:
+      return "CHANGE_TYPE_DELETED";
+    case ChangeType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * No fields: the request of List and Watch, and the response of Insert and
  * Delete.
@@ -67,6 +107,40 @@ export interface ListBooksResponse {
   books: Book[];
   /** Pass as page_token to read the next page; empty on the last page. */
   nextPageToken: string;
+}
+
+export interface WatchChangesRequest {
+  /**
+   * Resume right after this cursor, taken from an earlier response.
+   * Empty: start from now.
+   */
+  afterCursor: string;
+  /**
+   * First send every book in the catalogue as a CHANGE_TYPE_CREATED change
+   * (one consistent snapshot), then every later change.
+   */
+  includeExisting: boolean;
+}
+
+export interface WatchChangesResponse {
+  /** Changes in commit order; empty in a heartbeat. */
+  changes: BookChange[];
+  /**
+   * Resume point after the last change here; in a heartbeat, the current
+   * position of the feed.
+   */
+  cursor: string;
+}
+
+/** One change to the catalogue. */
+export interface BookChange {
+  type: ChangeType;
+  /** The book as inserted; for a deletion, the book as it was. */
+  book:
+    | Book
+    | undefined;
+  /** Resume point right after this change. */
+  cursor: string;
 }
 
 function createBaseEmpty(): Empty {
@@ -538,6 +612,285 @@ export const ListBooksResponse: MessageFns<ListBooksResponse> = {
   },
 };
 
+function createBaseWatchChangesRequest(): WatchChangesRequest {
+  return { afterCursor: "", includeExisting: false };
+}
+
+export const WatchChangesRequest: MessageFns<WatchChangesRequest> = {
+  encode(message: WatchChangesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterCursor !== "") {
+      writer.uint32(10).string(message.afterCursor);
+    }
+    if (message.includeExisting !== false) {
+      writer.uint32(16).bool(message.includeExisting);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchChangesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchChangesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterCursor = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeExisting = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchChangesRequest {
+    return {
+      afterCursor: isSet(object.afterCursor)
+        ? globalThis.String(object.afterCursor)
+        : isSet(object.after_cursor)
+        ? globalThis.String(object.after_cursor)
+        : "",
+      includeExisting: isSet(object.includeExisting)
+        ? globalThis.Boolean(object.includeExisting)
+        : isSet(object.include_existing)
+        ? globalThis.Boolean(object.include_existing)
+        : false,
+    };
+  },
+
+  toJSON(message: WatchChangesRequest): unknown {
+    const obj: any = {};
+    if (message.afterCursor !== "") {
+      obj.afterCursor = message.afterCursor;
+    }
+    if (message.includeExisting !== false) {
+      obj.includeExisting = message.includeExisting;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchChangesRequest>): WatchChangesRequest {
+    return WatchChangesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchChangesRequest>): WatchChangesRequest {
+    const message = createBaseWatchChangesRequest();
+    message.afterCursor = object.afterCursor ?? "";
+    message.includeExisting = object.includeExisting ?? false;
+    return message;
+  },
+};
+
+function createBaseWatchChangesResponse(): WatchChangesResponse {
+  return { changes: [], cursor: "" };
+}
+
+export const WatchChangesResponse: MessageFns<WatchChangesResponse> = {
+  encode(message: WatchChangesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      BookChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.cursor !== "") {
+      writer.uint32(18).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchChangesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchChangesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(BookChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchChangesResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => BookChange.fromJSON(e)) : [],
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: WatchChangesResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => BookChange.toJSON(e));
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchChangesResponse>): WatchChangesResponse {
+    return WatchChangesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchChangesResponse>): WatchChangesResponse {
+    const message = createBaseWatchChangesResponse();
+    message.changes = object.changes?.map((e) => BookChange.fromPartial(e)) || [];
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseBookChange(): BookChange {
+  return { type: 0, book: undefined, cursor: "" };
+}
+
+export const BookChange: MessageFns<BookChange> = {
+  encode(message: BookChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.book !== undefined) {
+      Book.encode(message.book, writer.uint32(18).fork()).join();
+    }
+    if (message.cursor !== "") {
+      writer.uint32(26).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BookChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBookChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.book = Book.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BookChange {
+    return {
+      type: isSet(object.type) ? changeTypeFromJSON(object.type) : 0,
+      book: isSet(object.book) ? Book.fromJSON(object.book) : undefined,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: BookChange): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = changeTypeToJSON(message.type);
+    }
+    if (message.book !== undefined) {
+      obj.book = Book.toJSON(message.book);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BookChange>): BookChange {
+    return BookChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BookChange>): BookChange {
+    const message = createBaseBookChange();
+    message.type = object.type ?? 0;
+    message.book = (object.book !== undefined && object.book !== null) ? Book.fromPartial(object.book) : undefined;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
 /**
  * A catalogue of books, keyed by id, that can be watched for inserts.
  *
@@ -655,6 +1008,24 @@ export const BookServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Every change to the catalogue, in commit order, as a stream that a
+     * client can resume after a disconnect without losing or repeating one.
+     *
+     * Cursors are opaque strings: pass back only one this catalogue sent.
+     *
+     * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
+     * include_existing; OUT_OF_RANGE when the cursor is older than the changes
+     * the server still keeps (start again with include_existing).
+     */
+    watchChanges: {
+      name: "WatchChanges",
+      requestType: WatchChangesRequest as typeof WatchChangesRequest,
+      requestStream: false,
+      responseType: WatchChangesResponse as typeof WatchChangesResponse,
+      responseStream: true,
+      options: {},
+    },
   },
 } as const;
 
@@ -723,6 +1094,20 @@ export interface BookServiceImplementation<CallContextExt = {}> {
    * issued by this service.
    */
   listBooks(request: ListBooksRequest, context: CallContext & CallContextExt): Promise<DeepPartial<ListBooksResponse>>;
+  /**
+   * Every change to the catalogue, in commit order, as a stream that a
+   * client can resume after a disconnect without losing or repeating one.
+   *
+   * Cursors are opaque strings: pass back only one this catalogue sent.
+   *
+   * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
+   * include_existing; OUT_OF_RANGE when the cursor is older than the changes
+   * the server still keeps (start again with include_existing).
+   */
+  watchChanges(
+    request: WatchChangesRequest,
+    context: CallContext & CallContextExt,
+  ): ServerStreamingMethodResult<DeepPartial<WatchChangesResponse>>;
 }
 
 export interface BookServiceClient<CallOptionsExt = {}> {
@@ -790,6 +1175,20 @@ export interface BookServiceClient<CallOptionsExt = {}> {
    * issued by this service.
    */
   listBooks(request: DeepPartial<ListBooksRequest>, options?: CallOptions & CallOptionsExt): Promise<ListBooksResponse>;
+  /**
+   * Every change to the catalogue, in commit order, as a stream that a
+   * client can resume after a disconnect without losing or repeating one.
+   *
+   * Cursors are opaque strings: pass back only one this catalogue sent.
+   *
+   * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
+   * include_existing; OUT_OF_RANGE when the cursor is older than the changes
+   * the server still keeps (start again with include_existing).
+   */
+  watchChanges(
+    request: DeepPartial<WatchChangesRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): AsyncIterable<WatchChangesResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

@@ -1,0 +1,112 @@
+import type {BookStore} from './book-store.js';
+import type {Change, LoggedChange} from './change.js';
+import {encodeCursor} from './cursor.js';
+import {ChangesTrimmedError} from './errors.js';
+import type {Subscription} from './subscription.js';
+import type {WatchHub} from './watch-hub.js';
+
+/** Changes read from the log at once, and so published to watchers as one chunk at most. */
+export const CHANGES_PER_READ = 512;
+/** How soon a failed read of the log is tried again when no commit wakes the feed first. */
+const RETRY_MS = 1000;
+
+export interface ChangeFeedOptions {
+  /** The log position the feed starts after: the store's last position when the server starts. */
+  readonly position: number;
+  /** Told when reading the log fails; the feed tries again. */
+  readonly onReadError?: (error: unknown) => void;
+}
+
+/**
+ * The one path from the store to every watcher: woken after a commit (here,
+ * or in another replica of a shared database), the feed reads the store's
+ * change log from where it stopped and publishes what it finds, in log
+ * order, to the hub, which queues it for each watcher.
+ *
+ * A wake-up only says "read the log": a lost or late one delays changes but
+ * never loses one, because the next read starts where the last one ended.
+ */
+export class ChangeFeed {
+  #position: number;
+  #reading = false;
+  #readAgain = false;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    readonly store: BookStore,
+    readonly hub: WatchHub<Change>,
+    readonly options: ChangeFeedOptions,
+  ) {
+    this.#position = options.position;
+  }
+
+  /** The last change published to watchers. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** The cursor that resumes right after `position`. */
+  cursorAt(position: number): string {
+    return encodeCursor(this.store.catalogueId, position);
+  }
+
+  /** Adds the cursor of each logged change. */
+  withCursors(changes: readonly LoggedChange[]): Change[] {
+    return changes.map((change) => ({...change, cursor: this.cursorAt(change.position)}));
+  }
+
+  /** Registers a watcher of everything published from now on. */
+  subscribe(signal: AbortSignal): Subscription<Change> {
+    return this.hub.subscribe(signal);
+  }
+
+  /** Reads the log up to its end and publishes what is new; call after every commit. */
+  catchUp(): void {
+    if (this.#closed) return;
+    if (this.#reading) {
+      this.#readAgain = true;
+      return;
+    }
+    void this.#read();
+  }
+
+  /** Stops reading; open watchers keep what they were sent. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+  }
+
+  async #read(): Promise<void> {
+    this.#reading = true;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    try {
+      do {
+        this.#readAgain = false;
+        for (;;) {
+          const logged = await this.store.readChanges(this.#position, CHANGES_PER_READ);
+          if (this.#closed || logged.length === 0) break;
+          const changes = this.withCursors(logged);
+          this.#position = logged.at(-1)!.position;
+          this.hub.publish(changes);
+        }
+      } while (this.#readAgain && !this.#closed);
+    } catch (error: unknown) {
+      if (error instanceof ChangesTrimmedError) {
+        // This feed fell further behind than the log keeps (a replica cut off
+        // from its database for long): what it missed is gone, so every
+        // watcher is told, and resumes or starts again, rather than silently
+        // skipping changes.
+        this.hub.endAll(new ChangesTrimmedError(error.oldest, this.cursorAt(error.oldest)));
+        this.#position = error.oldest;
+        this.#readAgain = true;
+      } else {
+        this.options.onReadError?.(error);
+      }
+      if (!this.#closed) this.#retry = setTimeout(() => this.catchUp(), this.#readAgain ? 0 : RETRY_MS);
+    } finally {
+      this.#reading = false;
+    }
+  }
+}
