@@ -97,11 +97,18 @@ describe('WatchHub', () => {
     for (const watcher of watchers) assert.equal((await watcher.next()).value, chunk);
   });
 
-  test('a reader waiting with a time limit gets an empty batch when nothing comes', async () => {
+  test('a tick hands an empty batch to a reader that waited with nothing new since the tick before', async () => {
     const hub = new WatchHub<number>(10);
     const watcher = hub.subscribe(new AbortController().signal);
-    assert.deepEqual(await watcher.next(1), {done: false, value: []});
+    const waiting = watcher.next();
+    hub.tick();
+    assert.deepEqual(await waiting, {done: false, value: []});
     hub.publish([1]);
-    assert.deepEqual(await watcher.next(1), {done: false, value: [1]});
+    assert.deepEqual(await watcher.next(), {done: false, value: [1]});
+    const again = watcher.next();
+    // Something came since the last tick: no heartbeat yet.
+    hub.tick();
+    hub.publish([2]);
+    assert.deepEqual(await again, {done: false, value: [2]});
   });
 });

@@ -30,6 +30,8 @@ export interface CatalogueOptions {
   readonly maxWatchers?: number;
   /** Told when reading the change log fails (the feed tries again). */
   readonly onFeedError?: (error: unknown) => void;
+  /** A watcher of changes idle this long is sent a heartbeat, an empty batch with the current cursor (default 15 s). */
+  readonly heartbeatMs?: number;
 }
 
 export interface ChangesRequest {
@@ -37,8 +39,6 @@ export interface ChangesRequest {
   readonly afterCursor: string;
   /** Send the whole catalogue first, as created changes of one snapshot. */
   readonly includeExisting: boolean;
-  /** An idle watcher is sent an empty batch with the current cursor this often. */
-  readonly heartbeatMs: number;
 }
 
 /**
@@ -60,13 +60,27 @@ export class Catalogue {
     const feed = new ChangeFeed(store, hub, {position: await store.lastPosition(), onReadError: options.onFeedError});
     // The one path of every change: commit -> change log -> feed -> hub -> each watcher's queue.
     store.onChanges(() => feed.catchUp());
-    return new Catalogue(store, feed);
+    // Ticks at half the period: a watcher idle for a whole tick gets a heartbeat, so within the period.
+    const heartbeats = setInterval(() => hub.tick(), (options.heartbeatMs ?? 15_000) / 2);
+    heartbeats.unref();
+    return new Catalogue(store, feed, () => clearInterval(heartbeats));
   }
+
+  readonly #stopHeartbeats: () => void;
 
   constructor(
     readonly store: BookStore,
     readonly feed: ChangeFeed,
-  ) {}
+    stopHeartbeats: () => void = () => {},
+  ) {
+    this.#stopHeartbeats = stopHeartbeats;
+  }
+
+  /** Stops feeding watchers; the store stays open. */
+  close(): void {
+    this.#stopHeartbeats();
+    this.feed.close();
+  }
 
   get hub(): WatchHub<Change> {
     return this.feed.hub;
@@ -118,7 +132,7 @@ export class Catalogue {
   }
 
   async *#changes(request: ChangesRequest, now: number, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
-    const {afterCursor, includeExisting, heartbeatMs} = request;
+    const {afterCursor, includeExisting} = request;
     if (afterCursor !== '' && includeExisting) {
       throw new InvalidArgumentError('after_cursor', 'cannot be combined with include_existing, which starts at its snapshot');
     }
@@ -140,7 +154,7 @@ export class Catalogue {
     position = caughtUp.position;
     try {
       for (;;) {
-        const next = await queue.next(heartbeatMs);
+        const next = await queue.next();
         if (next.done === true) return;
         // Changes the catch-up already sent may be queued too.
         const sent = position;

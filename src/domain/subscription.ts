@@ -3,7 +3,6 @@ import {AbortError} from 'abort-controller-x';
 interface Waiter<T> {
   resolve(result: IteratorResult<readonly T[], undefined>): void;
   reject(error: unknown): void;
-  timer: NodeJS.Timeout | undefined;
 }
 
 /** How much one `next()` hands over at most. */
@@ -21,8 +20,8 @@ export interface BatchLimit<T> {
  * and takes everything queued since its last read at once (up to the batch
  * limit): a reader that fell behind catches up in a few large batches, not
  * one message per item. A reader parked in `next()` wakes on a push, on
- * `end()`, when its signal aborts, or when its wait runs out, so nothing
- * polls and nothing outlives a cancelled call.
+ * `end()`, when its signal aborts, or on `tick()` after a quiet spell, so
+ * nothing polls and nothing outlives a cancelled call.
  */
 export class Subscription<T> implements AsyncIterableIterator<readonly T[], undefined> {
   #chunks: (readonly T[])[] = [];
@@ -30,6 +29,8 @@ export class Subscription<T> implements AsyncIterableIterator<readonly T[], unde
   #offset = 0;
   #size = 0;
   #waiter: Waiter<T> | undefined;
+  /** Whether anything was queued since the last tick. */
+  #busy = false;
   #ended = false;
   #error: unknown;
   readonly #signal: AbortSignal;
@@ -72,13 +73,27 @@ export class Subscription<T> implements AsyncIterableIterator<readonly T[], unde
     if (this.#size + items.length > this.capacity) return false;
     this.#chunks.push(items);
     this.#size += items.length;
+    this.#busy = true;
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;
-      clearTimeout(waiter.timer);
       waiter.resolve({done: false, value: this.#take()});
     }
     return true;
+  }
+
+  /**
+   * Called at a steady pace: a reader that has waited, with nothing queued,
+   * since the tick before is handed an empty batch (a heartbeat). One shared
+   * clock for every watcher rather than a timer per wait.
+   */
+  tick(): void {
+    const waiter = this.#waiter;
+    if (!this.#busy && waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter.resolve({done: false, value: []});
+    }
+    this.#busy = false;
   }
 
   /**
@@ -95,16 +110,12 @@ export class Subscription<T> implements AsyncIterableIterator<readonly T[], unde
     const waiter = this.#waiter;
     this.#waiter = undefined;
     if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
     if (error === undefined) waiter.resolve({done: true, value: undefined});
     else waiter.reject(error);
   }
 
-  /**
-   * The next batch: every queued item up to the batch limit. With `waitMs`,
-   * resolves to an empty batch if nothing arrives within that time.
-   */
-  next(waitMs?: number): Promise<IteratorResult<readonly T[], undefined>> {
+  /** The next batch: every queued item up to the batch limit; empty after a quiet spell (see `tick`). */
+  next(): Promise<IteratorResult<readonly T[], undefined>> {
     if (this.#size > 0) return Promise.resolve({done: false, value: this.#take()});
     if (this.#ended) {
       const error = this.#error;
@@ -116,15 +127,7 @@ export class Subscription<T> implements AsyncIterableIterator<readonly T[], unde
       return Promise.reject(new Error('Subscription.next() called while another call is pending'));
     }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter<T> = {resolve, reject, timer: undefined};
-      if (waitMs !== undefined) {
-        waiter.timer = setTimeout(() => {
-          if (this.#waiter !== waiter) return;
-          this.#waiter = undefined;
-          resolve({done: false, value: []});
-        }, waitMs);
-      }
-      this.#waiter = waiter;
+      this.#waiter = {resolve, reject};
     });
   }
 

@@ -52,6 +52,11 @@ export class WatchHub<T> {
     }
   }
 
+  /** Hands an empty batch to every watcher that has been waiting, with nothing new, since the last tick. */
+  tick(): void {
+    for (const subscription of this.#subscriptions) subscription.tick();
+  }
+
   /** Ends every watcher with `error`. */
   endAll(error: unknown): void {
     for (const subscription of this.#subscriptions) subscription.end(error);

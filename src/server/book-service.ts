@@ -5,10 +5,7 @@ import type {BookServiceServerDefinition} from './book-service-definition.js';
 import {listWithinLimit} from './list-limit.js';
 
 /** books.BookService, method for method as in proto/books/books.proto. */
-export function createBookService(
-  catalogue: Catalogue,
-  {changesHeartbeatMs}: {readonly changesHeartbeatMs: number},
-): ServiceImplementation<typeof BookServiceServerDefinition> {
+export function createBookService(catalogue: Catalogue): ServiceImplementation<typeof BookServiceServerDefinition> {
   return {
     async list() {
       return {books: await listWithinLimit(catalogue)};
@@ -42,7 +39,7 @@ export function createBookService(
     },
 
     async *watchChanges({afterCursor, includeExisting}, context: CallContext) {
-      const batches = catalogue.changes({afterCursor, includeExisting, heartbeatMs: changesHeartbeatMs}, context.signal);
+      const batches = catalogue.changes({afterCursor, includeExisting}, context.signal);
       // Headers tell the client the call was accepted, before a resume with nothing new to send sends anything.
       context.sendHeader();
       for await (const batch of batches) yield toWatchChangesResponse(batch);

@@ -56,6 +56,7 @@ const catalogue = await Catalogue.open(store, {
   watchQueueSize: config.watchQueueSize,
   maxWatchers: config.maxWatchers,
   onFeedError: (error) => logger.warn('cannot read the change log; trying again', {error: String(error)}),
+  heartbeatMs: config.changesHeartbeatMs,
 });
 const stopRetaining = retainChanges(store, config.changesRetention, (error) =>
   logger.warn('cannot trim the change log', {error: String(error)}),
@@ -74,7 +75,6 @@ const server = createBooksServer({
   token: config.token,
   authReads: config.authReads,
   metrics,
-  changesHeartbeatMs: config.changesHeartbeatMs,
 });
 
 function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
@@ -98,7 +98,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   await server.shutdown();
   await metrics?.close();
   stopRetaining();
-  catalogue.feed.close();
+  catalogue.close();
   await store.close();
   logger.info('stopped');
   process.exit(0);

@@ -31,8 +31,6 @@ export interface BooksServerOptions {
   readonly authReads?: boolean;
   /** Prometheus metrics, counted for every call when given. */
   readonly metrics?: Metrics;
-  /** An idle WatchChanges stream is sent a heartbeat this often (default 15 s). */
-  readonly changesHeartbeatMs?: number;
 }
 
 export interface BooksServer {
@@ -61,7 +59,6 @@ export function createBooksServer({
   token,
   authReads = false,
   metrics,
-  changesHeartbeatMs = 15_000,
 }: BooksServerOptions): BooksServer {
   const terminator = createTerminator();
   const health = HealthState();
@@ -77,7 +74,7 @@ export function createBooksServer({
   });
   const server = (metrics === undefined ? base : base.use(metrics.middleware)).use(callMiddleware(logger, terminator));
   const books = token === undefined ? server : server.with(tokenAuthMiddleware(token, protectedPaths(authReads)));
-  books.add(withStrictRequestDecoding(BookServiceServerDefinition), createBookService(catalogue, {changesHeartbeatMs}));
+  books.add(withStrictRequestDecoding(BookServiceServerDefinition), createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
   addReflection(server, [BookServiceDefinition.fullName, HealthDefinition.fullName]);
   return {

@@ -46,6 +46,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
   const catalogue = await Catalogue.open(options.store ?? new MemoryStore(SEED_BOOKS), {
     watchQueueSize: options.watchQueueSize ?? 1024,
     maxWatchers: options.maxWatchers,
+    heartbeatMs: options.changesHeartbeatMs,
   });
   const hub = catalogue.hub;
   const server = createBooksServer({
@@ -57,7 +58,6 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
     tls: options.tls,
     token: options.token,
     authReads: options.authReads,
-    changesHeartbeatMs: options.changesHeartbeatMs,
   });
   const port = await server.listen('127.0.0.1', options.port ?? 0);
   const address = `127.0.0.1:${port}`;
@@ -82,7 +82,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
       closed = true;
       for (const connection of connections) connection.close();
       await server.shutdown();
-      catalogue.feed.close();
+      catalogue.close();
       await catalogue.store.close();
     },
   };
