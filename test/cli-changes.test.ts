@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import {once} from 'node:events';
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
-import {createServer as createNetServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, test, type TestContext} from 'node:test';
 import {createServer} from 'nice-grpc';
-import {createBooksClient} from '../src/client/client.js';
+import {createBooksClient, type BooksClient} from '../src/client/client.js';
 import {runCli} from '../src/cli/cli.js';
 import type {Book} from '../src/domain/book.js';
 import {BookServiceDefinition} from '../src/gen/books/books.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {startBooksServer} from './helpers/books-server.js';
 import {eventually} from './helpers/eventually.js';
+import {freePort} from './helpers/free-port.js';
 import {startServerProcess, type ServerProcess} from './helpers/processes.js';
 
 const book = (id: number): Book => ({id, title: `Title ${id}`, author: `Author ${id}`});
@@ -58,48 +57,64 @@ function startCli(t: TestContext, args: string[]): RunningCli {
   };
 }
 
-async function freePort(): Promise<number> {
-  const probe = createNetServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const {port} = probe.address() as {port: number};
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+interface RestartableServer {
+  readonly address: string;
+  /** A connection to the server now running (a new one after each start). */
+  readonly client: BooksClient;
+  /** Stops the running server with `signal` and waits for it to exit. */
+  stop(signal: NodeJS.Signals): Promise<void>;
+  /** Starts the server again, on the same port and SQLite file. */
+  start(): Promise<void>;
 }
 
-describe('books changes', () => {
-  test('--reconnect --json across SIGTERM, restart, kill -9 and restart prints exactly the acknowledged changes, in order', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'books-changes-'));
-    t.after(() => rmSync(dir, {recursive: true, force: true}));
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const servers: ServerProcess[] = [];
-    let connection = createBooksClient(address);
-    const startServer = async (): Promise<void> => {
-      servers.push(await startServerProcess(['--db', join(dir, 'books.db'), '--port', String(port)]));
+/** A server process on a SQLite file, to stop and start again on one port; killed after the test. */
+async function restartableServer(t: TestContext): Promise<RestartableServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'books-restarts-'));
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  let running: ServerProcess | undefined;
+  let connection = createBooksClient(address);
+  t.after(() => {
+    connection.close();
+    running?.child.kill('SIGKILL');
+    rmSync(dir, {recursive: true, force: true});
+  });
+  const server: RestartableServer = {
+    address,
+    get client() {
+      return connection.client;
+    },
+    async stop(signal) {
+      running?.child.kill(signal);
+      await running?.exited;
+    },
+    async start() {
+      running = await startServerProcess(['--db', join(dir, 'books.db'), '--port', String(port)]);
       connection.close();
       connection = createBooksClient(address);
       // grpc-js shares connections between channels: a retried read waits out its reconnect backoff.
       await connection.health.check({service: ''});
-    };
-    t.after(() => {
-      connection.close();
-      for (const server of servers) server.child.kill('SIGKILL');
-    });
-    await startServer();
-    const cli = startCli(t, ['changes', '--reconnect', '--json', '--existing', '--address', address]);
+    },
+  };
+  await server.start();
+  return server;
+}
+
+describe('books changes', () => {
+  test('--reconnect --json across SIGTERM, restart, kill -9 and restart prints exactly the acknowledged changes, in order', async (t) => {
+    const server = await restartableServer(t);
+    const cli = startCli(t, ['changes', '--reconnect', '--json', '--existing', '--address', server.address]);
     // The snapshot holds the seed book: once it is printed, every later change will be.
     await cli.lines(1);
-    await connection.client.insert(book(1));
-    await connection.client.delete({id: 123});
-    servers.at(-1)!.child.kill('SIGTERM');
-    await servers.at(-1)!.exited;
-    await startServer();
-    await connection.client.insert(book(2));
-    servers.at(-1)!.child.kill('SIGKILL');
-    await servers.at(-1)!.exited;
-    await startServer();
-    await connection.client.insert(book(3));
-    await connection.client.delete({id: 1});
+    await server.client.insert(book(1));
+    await server.client.delete({id: 123});
+    await server.stop('SIGTERM');
+    await server.start();
+    await server.client.insert(book(2));
+    await server.stop('SIGKILL');
+    await server.start();
+    await server.client.insert(book(3));
+    await server.client.delete({id: 1});
 
     const printed = (await cli.lines(6)).map((line) => JSON.parse(line) as {type: string; book: Book; cursor: string});
     assert.deepEqual(
@@ -158,36 +173,18 @@ describe('books changes', () => {
 
 describe('books watch --reconnect', () => {
   test('prints the books inserted while it was reconnecting after a server restart', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'books-watch-'));
-    t.after(() => rmSync(dir, {recursive: true, force: true}));
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const servers: ServerProcess[] = [];
-    let connection = createBooksClient(address);
-    const startServer = async (): Promise<void> => {
-      servers.push(await startServerProcess(['--db', join(dir, 'books.db'), '--port', String(port)]));
-      connection.close();
-      connection = createBooksClient(address);
-      // grpc-js shares connections between channels: a retried read waits out its reconnect backoff.
-      await connection.health.check({service: ''});
-    };
-    t.after(() => {
-      connection.close();
-      for (const server of servers) server.child.kill('SIGKILL');
-    });
-    await startServer();
-    const cli = startCli(t, ['watch', '--reconnect', '--address', address]);
+    const server = await restartableServer(t);
+    const cli = startCli(t, ['watch', '--reconnect', '--address', server.address]);
     // Said once the stream is open: an insert from then on is printed.
     await eventually('the watch is open', () => cli.stderr.join('').includes('Watching'), 20_000);
-    await connection.client.insert(book(1));
+    await server.client.insert(book(1));
     const printed = (count: number): Promise<number[]> =>
       cli.lines(count * 6).then((lines) => lines.filter((line) => line.includes('"id"')).map((line) => Number(/\d+/.exec(line)?.[0])));
     assert.deepEqual(await printed(1), [1]);
     // A restart, and an insert that may come before the watch is back.
-    servers.at(-1)!.child.kill('SIGTERM');
-    await servers.at(-1)!.exited;
-    await startServer();
-    await connection.client.insert(book(2));
+    await server.stop('SIGTERM');
+    await server.start();
+    await server.client.insert(book(2));
     assert.deepEqual(await printed(2), [1, 2]);
   });
 

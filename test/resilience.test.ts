@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import {once} from 'node:events';
-import {createServer} from 'node:net';
 import {createInterface} from 'node:readline';
 import {describe, test} from 'node:test';
 import {ClientError, Status} from 'nice-grpc';
 import {createBooksClient} from '../src/client/client.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
 import {eventually} from './helpers/eventually.js';
+import {freePort} from './helpers/free-port.js';
 import {exitOf, spawnCli} from './helpers/processes.js';
 
-/** A port that nothing listens on, for now. */
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const {port} = probe.address() as {port: number};
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('client resilience', () => {
   test('reads are retried with backoff while the server is UNAVAILABLE, within the deadline', async () => {
