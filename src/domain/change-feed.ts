@@ -77,6 +77,20 @@ export class ChangeFeed {
     clearTimeout(this.#retry);
   }
 
+  /**
+   * With no watcher, nobody needs the changes themselves: the feed moves to
+   * the end of the log without reading them (a watcher that resumes from a
+   * cursor reads its catch-up from the store). Not if a watcher subscribed
+   * meanwhile, which must get every change after it subscribed.
+   */
+  async #skipUnwatched(): Promise<boolean> {
+    const subscribed = this.hub.subscribedCount;
+    const last = await this.store.lastPosition();
+    if (this.hub.subscribedCount !== subscribed || this.#closed) return false;
+    this.#position = Math.max(this.#position, last);
+    return true;
+  }
+
   async #read(): Promise<void> {
     this.#reading = true;
     clearTimeout(this.#retry);
@@ -84,12 +98,15 @@ export class ChangeFeed {
     try {
       do {
         this.#readAgain = false;
+        if (this.hub.watcherCount === 0 && (await this.#skipUnwatched())) continue;
         for (;;) {
           const logged = await this.store.readChanges(this.#position, CHANGES_PER_READ);
           if (this.#closed || logged.length === 0) break;
           const changes = this.withCursors(logged);
           this.#position = logged.at(-1)!.position;
           this.hub.publish(changes);
+          // A short read reached the end of the log; a commit since then asks for another.
+          if (logged.length < CHANGES_PER_READ) break;
         }
       } while (this.#readAgain && !this.#closed);
     } catch (error: unknown) {
@@ -104,7 +121,11 @@ export class ChangeFeed {
       } else {
         this.options.onReadError?.(error);
       }
-      if (!this.#closed) this.#retry = setTimeout(() => this.catchUp(), this.#readAgain ? 0 : RETRY_MS);
+      if (!this.#closed) {
+        this.#retry = setTimeout(() => this.catchUp(), this.#readAgain ? 0 : RETRY_MS);
+        // Retrying never keeps the process alive by itself.
+        this.#retry.unref();
+      }
     } finally {
       this.#reading = false;
     }

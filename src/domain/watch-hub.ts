@@ -8,6 +8,7 @@ import {Subscription, type BatchLimit} from './subscription.js';
 export class WatchHub<T> {
   readonly #subscriptions = new Set<Subscription<T>>();
   readonly #overflowListeners: (() => void)[] = [];
+  #subscribed = 0;
 
   /**
    * @param queueCapacity items one watcher may fall behind before it is ended
@@ -25,6 +26,11 @@ export class WatchHub<T> {
     return this.#subscriptions.size;
   }
 
+  /** Subscriptions ever made: tells whether one was made between two moments. */
+  get subscribedCount(): number {
+    return this.#subscribed;
+  }
+
   /** Throws WatcherLimitError when `maxWatchers` are already open. */
   checkRoom(): void {
     if (this.#subscriptions.size >= this.maxWatchers) throw new WatcherLimitError(this.maxWatchers);
@@ -38,6 +44,7 @@ export class WatchHub<T> {
   subscribe(signal: AbortSignal): Subscription<T> {
     this.checkRoom();
     const subscription = new Subscription<T>(this.queueCapacity, this.batchLimit, signal, this.#remove);
+    this.#subscribed++;
     if (!subscription.ended) this.#subscriptions.add(subscription);
     return subscription;
   }
