@@ -2,9 +2,9 @@
 // source file changed since the last build: `pnpm cli` and `pnpm server`
 // start at once, and an edit still takes effect on the next run.
 //   node scripts/run-built.mjs dist/src/bin/books.js list --json
-// tsc has the same check (`tsc -b`), but that alone takes about half as long
-// as the CLI's whole start-up; comparing modification times here takes a few
-// milliseconds. tsc itself runs only when something changed.
+// `tsc -b` makes the same check, but starting tsc to find nothing to do
+// costs a good part of the CLI's own start-up; comparing modification times
+// here is one directory walk. tsc runs only when something changed.
 import {spawnSync} from 'node:child_process';
 import {mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
