@@ -6,7 +6,7 @@ import {runCliProcess, startServerProcess} from './helpers/processes.js';
 // From dist/test/ to the repository's package.json.
 const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
 
-// runCliProcess runs the `books` bin itself, whatever the command.
+// runCliProcess and startServerProcess run the `books` bin itself.
 describe('the books command', () => {
   test('--version and -v print the version in package.json', async () => {
     for (const flag of ['--version', '-v']) {
@@ -20,20 +20,6 @@ describe('the books command', () => {
     const result = await runCliProcess(['--help']);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^ +server +Run the server/m);
-  });
-
-  test('server --help prints the server’s flags and exits 0', async () => {
-    const result = await runCliProcess(['server', '--help']);
-    assert.deepEqual([result.code, result.stderr], [0, '']);
-    assert.match(result.stdout, /^Usage: books server \[options\]/);
-    assert.match(result.stdout, /--port <port> +BOOKS_PORT/);
-  });
-
-  test('server with a bad flag exits 2 and explains on stderr', async () => {
-    const result = await runCliProcess(['server', '--port', 'many']);
-    assert.equal(result.code, 2);
-    assert.equal(result.stdout, '');
-    assert.match(result.stderr, /^books server: [^\n]*"many"[^\n]*\n\nUsage: books server \[options\]/);
   });
 
   test('server serves the CLI, and SIGTERM stops it with exit status 0', async (t) => {

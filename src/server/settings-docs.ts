@@ -7,7 +7,7 @@ const ALL: readonly Setting<unknown>[] = Object.values(SETTINGS);
 const WIDTH = 80;
 const FIRST_COLUMN = 30;
 
-export const SERVER_HELP = `Usage: books server [options]
+export const SERVER_HELP = `Usage: books server [options]   (in a checkout: pnpm server [options])
 
 Each setting comes from its flag, else its environment variable (one set to
 "" counts as unset), else its default.

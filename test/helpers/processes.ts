@@ -75,7 +75,7 @@ export async function exitOf(child: ChildProcess): Promise<Exit> {
 }
 
 /**
- * Runs `books-server` with exactly `args` until it exits by itself, as it
+ * Runs `books server` with exactly `args` until it exits by itself, as it
  * does after a usage mistake; `started` receives the child, for the test to
  * kill it should it not.
  */
@@ -84,7 +84,7 @@ export async function runServerProcess(
   started: (child: ChildProcess) => void,
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [SERVER_MAIN, ...args], {
+  const child = spawn(process.execPath, [BOOKS_BIN, 'server', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {...process.env, ...env},
   });
