@@ -7,7 +7,8 @@ const ALL: readonly Setting<unknown>[] = Object.values(SETTINGS);
 const WIDTH = 80;
 const FIRST_COLUMN = 30;
 
-export const SERVER_HELP = `Usage: books server [options]   (in a checkout: pnpm server [options])
+export const SERVER_HELP = `Usage: books server [options]
+       pnpm server [options]   (the same, in a checkout of the repository)
 
 Each setting comes from its flag, else its environment variable (one set to
 "" counts as unset), else its default.
