@@ -20,12 +20,12 @@ COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs ./
 # Production dependencies only, for the runtime image.
 FROM pnpm AS prod-deps
 RUN --mount=type=cache,id=pnpm-store,target=/root/.cache/pnpm \
-    pnpm install --frozen-lockfile --prod
+    pnpm install --frozen-lockfile --prod --reporter=default
 
 # Every dependency, to compile the TypeScript.
 FROM pnpm AS build
 RUN --mount=type=cache,id=pnpm-store,target=/root/.cache/pnpm \
-    pnpm install --frozen-lockfile
+    pnpm install --frozen-lockfile --reporter=default
 COPY tsconfig.json ./
 COPY src ./src
 RUN node_modules/.bin/tsc
@@ -42,10 +42,12 @@ RUN mkdir -p /app/data && chown node:node /app/data
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
+# The package's `books` command, on the PATH as a global install would put it.
+RUN chmod +x dist/src/bin/books.js && ln -s /app/dist/src/bin/books.js /usr/local/bin/books
 USER node
 EXPOSE 50051
 # The standard gRPC health check, through the image's own CLI.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
-    CMD ["node", "dist/src/cli/main.js", "health", "--address", "127.0.0.1:50051", "--timeout", "3000"]
-# node is PID 1 and handles SIGTERM itself: NOT_SERVING, end watches, drain, exit 0.
-CMD ["node", "dist/src/server/main.js"]
+    CMD ["books", "health", "--address", "127.0.0.1:50051", "--timeout", "3000"]
+# node is PID 1 (the bin's #! line execs it) and handles SIGTERM itself: NOT_SERVING, end watches, drain, exit 0.
+CMD ["books", "server"]

@@ -11,17 +11,21 @@ trap '[[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cp package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs "$work"/
 mkdir -p "$work/dist" && cp -r dist/src "$work/dist/src"
 (cd "$work" && pnpm install --frozen-lockfile --prod >/dev/null)
+# The `books` command on the PATH, as the image installs it: `books server`, `books health`.
+chmod +x "$work/dist/src/bin/books.js"
+mkdir "$work/bin" && ln -s "$work/dist/src/bin/books.js" "$work/bin/books"
+export PATH="$work/bin:$PATH"
 
-node "$work/dist/src/server/main.js" --host 127.0.0.1 --port 0 --store memory > "$work/server.log" &
+books server --host 127.0.0.1 --port 0 --store memory > "$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do grep -q '"listening"' "$work/server.log" && break; sleep 0.1; done
 address=$(sed -n 's/.*"msg":"listening","address":"\([^"]*\)".*/\1/p' "$work/server.log")
 [[ -n "$address" ]] || { cat "$work/server.log"; echo "the server did not start" >&2; exit 1; }
-node "$work/dist/src/cli/main.js" health --address "$address"
-node "$work/dist/src/cli/main.js" get 123 --json --address "$address"
+books health --address "$address"
+books get 123 --json --address "$address"
 # CSV import loads csv-parse.
 printf 'id,title,author\n9,"A title, with a comma",Someone\n' > "$work/books.csv"
-node "$work/dist/src/cli/main.js" import "$work/books.csv" --json --address "$address"
+books import "$work/books.csv" --json --address "$address"
 
 # Reflection is loaded on its first call: that call must find its package too.
 (cd "$work" && node - "$address" <<'JS'

@@ -14,6 +14,7 @@ import {changes} from './changes-command.js';
 import {runImport} from './import-command.js';
 import {list} from './list-command.js';
 import {parseId, positiveInteger, readGlobalOptions, UsageError, type GlobalOptions} from './options.js';
+import {packageVersion} from './package-version.js';
 import {formatBook, formatCallError, formatEmpty, formatJsonLine} from './print.js';
 import {watch} from './watch-command.js';
 
@@ -122,12 +123,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         }),
       ),
     );
+  // Run by the `books` bin before this parser is reached (src/bin/books.ts): listed here for the help only.
+  program
+    .command('server', 'Run the server (`books server --help` lists its options)')
+    .allowUnknownOptions()
+    .action(run(() => Promise.reject(new UsageError('run the server as `books server`'))));
   program.help();
+  program.version(packageVersion());
   program.usage('<command> [options]');
 
   try {
     program.parse(['node', 'books', ...argv], {run: false});
-    if (program.options['help'] === true) return EXIT_OK;
+    // cac has printed the help or the version.
+    const versionShown = program.options['version'] === true && program.matchedCommand === undefined;
+    if (program.options['help'] === true || versionShown) return EXIT_OK;
     if (program.matchedCommand === undefined) {
       const [name] = program.args;
       throw new UsageError(name === undefined ? 'missing command' : `unknown command "${name}"`);

@@ -8,6 +8,7 @@ const WIDTH = 80;
 const FIRST_COLUMN = 30;
 
 export const SERVER_HELP = `Usage: books server [options]
+       pnpm server [options]   (the same, in a checkout of the repository)
 
 Each setting comes from its flag, else its environment variable (one set to
 "" counts as unset), else its default.

@@ -3,9 +3,8 @@ import {once} from 'node:events';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
 
-/** Compiled entry points, as `pnpm server` and `pnpm cli` run them. */
-export const SERVER_MAIN = fileURLToPath(new URL('../../src/server/main.js', import.meta.url));
-export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The compiled `books` command, as `pnpm cli` runs it, and `pnpm server` as `books server`. */
+export const BOOKS_BIN = fileURLToPath(new URL('../../src/bin/books.js', import.meta.url));
 
 export interface Exit {
   readonly code: number | null;
@@ -21,7 +20,7 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `books-server` as its own process and waits for its "listening"
+ * Starts `books server` as its own process and waits for its "listening"
  * line. It keeps books in memory unless `args` choose a store.
  */
 export async function startServerProcess(
@@ -29,7 +28,7 @@ export async function startServerProcess(
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const store = args.some((arg) => ['--store', '--db', '--database-url'].includes(arg)) ? [] : ['--store', 'memory'];
-  const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
+  const child = spawn(process.execPath, [BOOKS_BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {...process.env, ...env},
   });
@@ -63,7 +62,7 @@ export async function runCliProcess(args: readonly string[], env: Record<string,
 }
 
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [CLI_MAIN, ...args], {
+  return spawn(process.execPath, [BOOKS_BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {...process.env, BOOKS_ADDRESS: '', ...env},
   });
@@ -76,7 +75,7 @@ export async function exitOf(child: ChildProcess): Promise<Exit> {
 }
 
 /**
- * Runs `books-server` with exactly `args` until it exits by itself, as it
+ * Runs `books server` with exactly `args` until it exits by itself, as it
  * does after a usage mistake; `started` receives the child, for the test to
  * kill it should it not.
  */
@@ -85,7 +84,7 @@ export async function runServerProcess(
   started: (child: ChildProcess) => void,
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [SERVER_MAIN, ...args], {
+  const child = spawn(process.execPath, [BOOKS_BIN, 'server', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {...process.env, ...env},
   });
