@@ -9,7 +9,6 @@ import {eventually} from './helpers/eventually.js';
 import {freePort} from './helpers/free-port.js';
 import {exitOf, spawnCli} from './helpers/processes.js';
 
-
 describe('client resilience', () => {
   test('reads of a server reached before are retried with backoff while it restarts, within the deadline', async () => {
     let books = await startBooksServer();
