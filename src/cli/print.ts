@@ -1,7 +1,7 @@
 import {ClientError, Status} from 'nice-grpc';
 import {isAbortError} from 'abort-controller-x';
+import {BadRequestError} from '../client/bad-request.js';
 import {Book, BookList, ChangeType, Empty, type BookChange} from '../gen/books/books.js';
-import {BadRequest, RichClientError, type BadRequest_FieldViolation} from 'nice-grpc-error-details';
 
 // Output follows the workshop's Go client: a heading, then the message as
 // protobuf JSON (fields at their default value left out), indented by two.
@@ -83,16 +83,12 @@ export function formatInterruption(error: unknown, address: string): string {
 export function describeCallError(error: ClientError, failure: CallFailure): string {
   const unreachable = unreachableReason(error, failure.reached);
   if (unreachable !== undefined) return `cannot reach a books server at ${failure.address}: ${unreachable}`;
-  const violations = fieldViolations(error);
-  const details = violations.length > 0 ? violations.map(({field, description}) => `${field}: ${description}`).join('; ') : error.details;
+  const details =
+    error instanceof BadRequestError
+      ? error.fieldViolations.map(({field, description}) => `${field}: ${description}`).join('; ')
+      : error.details;
   const hint = error.code === Status.DEADLINE_EXCEEDED ? ` (no answer from ${failure.address} in time)` : '';
   return `${Status[error.code]}: ${details}${hint}`;
-}
-
-/** The bad fields the server named in google.rpc.BadRequest details, if it sent any. */
-function fieldViolations(error: ClientError): readonly BadRequest_FieldViolation[] {
-  if (!(error instanceof RichClientError)) return [];
-  return error.extra.flatMap((detail) => (detail.$type === BadRequest.$type ? detail.fieldViolations : []));
 }
 
 // What Node's socket errors mean, for the one line a person reads.

@@ -11,9 +11,9 @@ import {
 } from 'nice-grpc';
 import {deadlineMiddleware, type DeadlineOptions} from 'nice-grpc-client-middleware-deadline';
 import {retryMiddleware, type RetryOptions} from 'nice-grpc-client-middleware-retry';
-import {errorDetailsClientMiddleware} from 'nice-grpc-error-details';
 import {HealthDefinition} from 'nice-grpc-server-health';
 import {BookServiceDefinition, type BookServiceClient} from '../gen/books/books.js';
+import {badRequestMiddleware} from './bad-request.js';
 
 export type BooksClient = BookServiceClient<DeadlineOptions & RetryOptions>;
 /** The standard grpc.health.v1.Health client, on the same connection. */
@@ -54,8 +54,8 @@ const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['list', 'get', 'listBoo
  * call, and reads retried with exponential backoff while a server this
  * client has reached is UNAVAILABLE (restarting, say), within that deadline.
  * A failure to ever connect is not retried: see `retryOnceReached`.
- * A call that fails with rich error details (google.rpc.BadRequest, say)
- * throws a RichClientError, a ClientError that holds them in `extra`.
+ * A call refused for bad fields throws a BadRequestError, a ClientError
+ * that names them.
  */
 export function createBooksClient(address: string, options: BooksClientOptions = {}): BooksConnection {
   const {tls = false, token, timeoutMs = DEFAULT_TIMEOUT_MS, onRetry} = options;
@@ -83,10 +83,9 @@ export function createBooksClient(address: string, options: BooksClientOptions =
   );
   const everyCall = token === undefined ? {} : {metadata: Metadata({authorization: `Bearer ${token}`})};
   // Client middleware attached last runs outermost: the deadline bounds all
-  // attempts together and cuts a backoff delay short; each attempt's error
-  // details are decoded before the retry middleware sees its status.
+  // attempts together and cuts a backoff delay short.
   const factory = createClientFactory()
-    .use(errorDetailsClientMiddleware)
+    .use(badRequestMiddleware)
     .use(retryMiddleware)
     .use(retryOnceReached(reached))
     .use(deadlineMiddleware);

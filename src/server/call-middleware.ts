@@ -26,7 +26,7 @@ export function callMiddleware(logger: Logger, terminator: Terminator): ServerMi
       return result;
     } catch (error: unknown) {
       const explained = terminable === undefined ? error : terminable.explain(error);
-      const failure = toCallError(explained, method, logger, context.trailer);
+      const failure = await toCallError(explained, method, logger, context.trailer);
       logCallEnd(logger, method, started, failure);
       throw failure;
     } finally {

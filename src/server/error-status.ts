@@ -1,7 +1,5 @@
-import {BinaryWriter} from '@bufbuild/protobuf/wire';
 import {isAbortError} from 'abort-controller-x';
 import {ServerError, Status, type Metadata} from 'nice-grpc';
-import {Any, BadRequest} from 'nice-grpc-error-details';
 import {
   BookExistsError,
   BookNotFoundError,
@@ -35,9 +33,9 @@ export function toServerError(error: unknown): unknown {
  * details in `trailer`: google.rpc.BadRequest, one violation per bad field,
  * so that programs read the field without parsing the message.
  */
-export function toCallError(error: unknown, method: string, logger: Logger, trailer: Metadata): unknown {
+export async function toCallError(error: unknown, method: string, logger: Logger, trailer: Metadata): Promise<unknown> {
+  if (error instanceof InvalidArgumentError) trailer.set(STATUS_DETAILS_KEY, await badRequestStatus(error));
   const mapped = toServerError(error);
-  if (error instanceof InvalidArgumentError) trailer.set(STATUS_DETAILS_KEY, badRequestStatus(error));
   if (mapped !== undefined) return mapped;
   logger.error('unexpected error', {method, error: error instanceof Error ? error.stack : String(error)});
   return new ServerError(Status.INTERNAL, 'internal error');
@@ -46,24 +44,20 @@ export function toCallError(error: unknown, method: string, logger: Logger, trai
 /** Where gRPC carries a google.rpc.Status, details included, beside grpc-status and grpc-message. */
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
-/**
- * google.rpc.Status {code, message, details: [Any(BadRequest)]}. The details
- * are encoded by nice-grpc-error-details; the Status around them is written
- * here because that package writes it only from a middleware of its own, one
- * more layer that every streamed message would pass through (see
- * call-middleware.ts). Field numbers from google/rpc/status.proto.
- */
-function badRequestStatus(error: InvalidArgumentError): Uint8Array {
-  const badRequest = BadRequest.fromPartial({
-    fieldViolations: error.violations.map(({field, reason}) => ({field, description: reason})),
-  });
-  const detail = Any.fromPartial({
-    typeUrl: `type.googleapis.com/${BadRequest.$type}`,
-    value: BadRequest.encode(badRequest).finish(),
-  });
-  return new BinaryWriter()
-    .uint32(8).int32(Status.INVALID_ARGUMENT)
-    .uint32(18).string(error.message)
-    .uint32(26).bytes(Any.encode(detail).finish())
-    .finish();
+/** google.rpc.Status {code, message, details: [Any(google.rpc.BadRequest)]}. */
+async function badRequestStatus(error: InvalidArgumentError): Promise<Uint8Array> {
+  // Loaded on the first bad request rather than at start-up, which a
+  // server that is never sent one need not pay for.
+  const [{Status: RpcStatus}, {BadRequest}] = await Promise.all([
+    import('../gen/google/rpc/status.js'),
+    import('../gen/google/rpc/error_details.js'),
+  ]);
+  const badRequest = BadRequest.encode(
+    BadRequest.fromPartial({fieldViolations: error.violations.map(({field, reason}) => ({field, description: reason}))}),
+  );
+  return RpcStatus.encode({
+    code: Status.INVALID_ARGUMENT,
+    message: error.message,
+    details: [{typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from(badRequest.finish())}],
+  }).finish();
 }
