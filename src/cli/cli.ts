@@ -5,6 +5,7 @@ import {bookPages} from '../client/book-pages.js';
 import {
   createBooksClient,
   DEFAULT_ADDRESS,
+  DEFAULT_PORT,
   DEFAULT_TIMEOUT_MS,
   type BooksClient,
   type BooksConnection,
@@ -41,7 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     };
 
   program
-    .option('--address <host:port>', `server address (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`)
+    .option('--address <host[:port]>', `server address, port ${DEFAULT_PORT} if left out (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`)
     .option('--json', 'print JSON only: one object per line')
     .option(
       '--timeout <ms>',

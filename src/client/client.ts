@@ -83,7 +83,8 @@ export function createBooksClient(address: string, options: BooksClientOptions =
   );
   const everyCall = token === undefined ? {} : {metadata: Metadata({authorization: `Bearer ${token}`})};
   // Client middleware attached last runs outermost: the deadline bounds all
-  // attempts together and cuts a backoff delay short.
+  // attempts together and cuts a backoff delay short; retryOnceReached
+  // decides, around the retry middleware, whether it may retry at all.
   const factory = createClientFactory()
     .use(badRequestMiddleware)
     .use(retryMiddleware)
