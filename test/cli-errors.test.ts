@@ -77,7 +77,7 @@ describe('CLI errors a person can act on', () => {
     const address = `127.0.0.1:${await freePort()}`;
     const refused = `books: cannot reach a books server at ${address} (connection refused)\n`;
     // A deadline longer than the test may run: a retried read would time the test out.
-    for (const args of [['list'], ['get', '1'], ['insert', '5', 'T', 'A'], ['health'], ['watch', '--reconnect']]) {
+    for (const args of [['list'], ['get', '1'], ['insert', '5', 'T', 'A'], ['health'], ['watch', '--reconnect'], ['changes', '--reconnect']]) {
       assert.deepEqual(await cli([...args, '--address', address, '--timeout', '120000']), {code: 1, stdout: '', stderr: refused});
     }
   });

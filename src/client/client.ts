@@ -61,7 +61,10 @@ export function createBooksClient(address: string, options: BooksClientOptions =
   const {tls = false, token, timeoutMs = DEFAULT_TIMEOUT_MS, onRetry} = options;
   const credentials =
     tls === false ? ChannelCredentials.createInsecure() : ChannelCredentials.createSsl(tls === true ? null : tls.ca);
-  const channel: Channel = createChannel(address, credentials);
+  // A connection of its own: grpc-js otherwise shares one among the channels
+  // of a process to one address, and a new client would inherit an old one's
+  // failure and reconnect backoff, and with them "never reached".
+  const channel: Channel = createChannel(address, credentials, {'grpc.use_local_subchannel_pool': 1});
   const reached = firstConnection(channel);
   const unary = {deadline: timeoutMs};
   const read = {
