@@ -14,7 +14,7 @@ const dune: Book = {id: 7, title: 'Dune', author: 'Frank Herbert'};
 function assertInvalid(field: string): (error: unknown) => boolean {
   return (error) => {
     assert.ok(error instanceof InvalidArgumentError, `expected InvalidArgumentError, got ${String(error)}`);
-    assert.equal(error.field, field);
+    assert.equal(error.violations[0].field, field);
     return true;
   };
 }

@@ -76,7 +76,7 @@ describe('books CLI', () => {
     assert.match(duplicate.stderr, /^books: insert 123 failed: ALREADY_EXISTS: book 123 already exists\n$/);
     const blank = await cli('insert', '9', ' ', 'Someone');
     assert.equal(blank.code, 1);
-    assert.match(blank.stderr, /INVALID_ARGUMENT: title must not be empty or blank/);
+    assert.match(blank.stderr, /INVALID_ARGUMENT: title: must not be empty or blank/);
   });
 
   test('bad arguments print usage and exit 2 without calling the server', async () => {
@@ -96,7 +96,7 @@ describe('books CLI', () => {
       const result = await cli(...args);
       assert.equal(result.code, 2, `books ${args.join(' ')}: ${result.stderr}`);
       assert.equal(result.stdout, '');
-      assert.match(result.stderr, /^books: .+\n\n[^]*Usage:/, `books ${args.join(' ')}`);
+      assert.match(result.stderr, /^books: .+\nRun 'books (\w+ )?--help' for usage\.\n$/, `books ${args.join(' ')}`);
     }
     assert.equal(calls(), before);
   });
@@ -119,18 +119,12 @@ describe('books CLI', () => {
     }
   });
 
-  test('an unreachable server: reads retry until the deadline, then say why; writes fail at once', async () => {
-    let started = performance.now();
-    const list = await runCliProcess(['list', '--address', '127.0.0.1:1', '--timeout', '1000']);
-    const listMs = performance.now() - started;
-    assert.equal(list.code, 1);
-    assert.match(list.stderr, /^books: list failed: UNAVAILABLE: .*is a books server running at 127\.0\.0\.1:1\?/);
-    assert.ok(listMs > 900 && listMs < 4000, `list took ${listMs} ms`);
-    started = performance.now();
-    const insert = await runCliProcess(['insert', '5', 'T', 'A', '--address', '127.0.0.1:1']);
-    assert.equal(insert.code, 1);
-    assert.match(insert.stderr, /^books: insert 5 failed: UNAVAILABLE: /);
-    assert.ok(performance.now() - started < 3000);
+  test('a server never reached fails at once, in one line (the other commands: cli-errors.test.ts)', async () => {
+    const list = await runCliProcess(['list', '--address', '127.0.0.1:1', '--timeout', '60000']);
+    assert.deepEqual(
+      [list.code, list.stdout, list.stderr],
+      [1, '', 'books: cannot reach a books server at 127.0.0.1:1 (connection refused)\n'],
+    );
   });
 
   test('a server that accepts but never answers fails at the deadline', async () => {

@@ -20,7 +20,13 @@ export class CursorTooOldError extends Error {}
  * break from the last cursor; with --cursor-file, starts after the cursor
  * stored there and stores the cursor after each change.
  */
-export async function changes(client: BooksClient, io: CliIo, options: GlobalOptions, flags: ChangesOptions): Promise<void> {
+export async function changes(
+  client: BooksClient,
+  io: CliIo,
+  options: GlobalOptions,
+  flags: ChangesOptions,
+  reached: () => boolean,
+): Promise<void> {
   const stored = flags.cursorFile === undefined ? '' : readStoredCursor(flags.cursorFile);
   if (flags.from !== undefined && stored !== '') {
     throw new UsageError(`--from and --cursor-file ${flags.cursorFile}, which holds a cursor already: choose one`);
@@ -34,12 +40,13 @@ export async function changes(client: BooksClient, io: CliIo, options: GlobalOpt
     reconnect: options.reconnect,
     openTimeoutMs: options.timeout,
     signal: io.signal,
+    reached,
     onOpen: () => {
       if (!options.json) io.stderr(`Watching ${options.address} for changes (Ctrl-C to stop)\n`);
     },
     onInterrupted: (error, retryInMs, resumeAfter) =>
       io.stderr(
-        `books: changes interrupted (${formatInterruption(error)}); ${resumeAfter === '' ? 'starting again' : 'resuming after the last change'} in ${retryInMs} ms\n`,
+        `books: changes interrupted (${formatInterruption(error, options.address)}); ${resumeAfter === '' ? 'starting again' : 'resuming after the last change'} in ${retryInMs} ms\n`,
       ),
   });
   try {

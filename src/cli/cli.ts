@@ -1,10 +1,11 @@
-import {cac, type CAC} from 'cac';
+import {cac} from 'cac';
 import {ClientError, Status} from 'nice-grpc';
 import {HealthCheckResponse_ServingStatus} from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
 import {bookPages} from '../client/book-pages.js';
 import {
   createBooksClient,
   DEFAULT_ADDRESS,
+  DEFAULT_PORT,
   DEFAULT_TIMEOUT_MS,
   type BooksClient,
   type BooksConnection,
@@ -42,7 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     };
 
   program
-    .option('--address <host:port>', `server address (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`)
+    .option('--address <host[:port]>', `server address, port ${DEFAULT_PORT} if left out (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`)
     .option('--json', 'print JSON only: one object per line')
     .option(
       '--timeout <ms>',
@@ -83,14 +84,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .command('watch', 'Watch for inserted books until Ctrl-C')
     .option('--reconnect', 'open the stream again, with backoff, when it breaks (say, a server restart)')
-    .action(run((options) => call(io, options, 'watch', (client) => watch(client, io, options))));
+    .action(run((options) => call(io, options, 'watch', (client, {reached}) => watch(client, io, options, reached))));
   program
     .command('changes', 'Print every insert and delete as it happens, resumable from a cursor, until Ctrl-C')
     .option('--from <cursor>', 'start right after this cursor (from an earlier --json line)')
     .option('--existing', 'first print every book already in the catalogue, as inserts')
     .option('--reconnect', 'after any break, resume from the last change with backoff: nothing lost, nothing repeated')
     .option('--cursor-file <file>', 'start after the cursor stored in this file, if any, and store it after each change')
-    .action(run((options) => call(io, options, 'changes', (client) => changes(client, io, options, options))));
+    .action(run((options) => call(io, options, 'changes', (client, {reached}) => changes(client, io, options, options, reached))));
   program.command('export', 'Write every book as JSON Lines (one object per line)').action(
     run((options) =>
       call(io, options, 'export', async (client) => {
@@ -147,8 +148,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (!(error instanceof UsageError || isCacError(error))) throw error;
     // cac reads a negative number as an option: say what is really wrong.
     if (/^Unknown option `-\d+`$/.test(error.message)) error.message = 'ids are positive integers';
-    io.stderr(`books: ${error.message}\n\n`);
-    helpOnStderr(program, io);
+    // One line that says what is wrong, and where the rest is: help would bury it.
+    const command = program.matchedCommand?.name;
+    io.stderr(`books: ${error.message}\nRun 'books ${command === undefined ? '' : `${command} `}--help' for usage.\n`);
     return EXIT_USAGE;
   }
 }
@@ -173,21 +175,10 @@ async function call(
   } catch (error: unknown) {
     if (error instanceof UsageError) throw error;
     const gaveUp = error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED && retriedFor !== undefined;
-    io.stderr(formatCallError(what, options.address, gaveUp ? retriedFor : error));
+    io.stderr(formatCallError(what, {address: options.address, reached: connection.reached()}, gaveUp ? retriedFor : error));
     return EXIT_CALL_FAILED;
   } finally {
     connection.close();
-  }
-}
-
-/** cac prints help with console.info; after a usage error it belongs on stderr. */
-function helpOnStderr(program: CAC, io: CliIo): void {
-  const info = console.info;
-  console.info = (text: unknown) => io.stderr(`${String(text)}\n`);
-  try {
-    program.outputHelp();
-  } finally {
-    console.info = info;
   }
 }
 

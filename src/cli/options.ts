@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs';
-import {DEFAULT_ADDRESS, DEFAULT_TIMEOUT_MS} from '../client/client.js';
+import {DEFAULT_ADDRESS, DEFAULT_PORT, DEFAULT_TIMEOUT_MS} from '../client/client.js';
 import {MAX_BOOK_ID} from '../domain/book.js';
 import type {CliIo} from './cli-io.js';
 
@@ -25,8 +25,7 @@ export interface GlobalOptions {
 /** Reads cac's parsed options, the environment and the files they name. Throws UsageError. */
 export function readGlobalOptions(raw: unknown, env: CliIo['env']): GlobalOptions {
   const options = (raw ?? {}) as Record<string, unknown>;
-  const address = options['address'] ?? env['BOOKS_ADDRESS'] ?? DEFAULT_ADDRESS;
-  if (typeof address !== 'string' || address === '') throw new UsageError('--address needs host:port');
+  const address = parseAddress(String(options['address'] ?? env['BOOKS_ADDRESS'] ?? DEFAULT_ADDRESS));
   const timeout = positiveInteger('--timeout', options['timeout'] ?? DEFAULT_TIMEOUT_MS);
   const service = options['service'] === undefined ? undefined : String(options['service']);
   const ca = options['ca'] === undefined ? undefined : readOption('--ca', String(options['ca']));
@@ -52,6 +51,22 @@ function optionalText(flag: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} needs a value`);
   return value;
+}
+
+/**
+ * The `host:port` to connect to, from `host[:port]`: without a port, the
+ * books port (50051), not HTTP's 80. IPv6 addresses go in brackets, as in
+ * URLs (`[::1]:50051`); a bare one (`::1`) is taken as a host alone.
+ * Targets that name a grpc-js scheme (`unix:/path`, `dns:host`) pass unread.
+ */
+export function parseAddress(text: string): string {
+  if (/^(unix|unix-abstract|dns|ipv4|ipv6|vsock):/.test(text)) return text;
+  const bareIpv6 = !text.startsWith('[') && text.split(':').length > 2;
+  const url = URL.parse(`grpc://${bareIpv6 ? `[${text}]` : text}`);
+  if (url === null || url.hostname === '' || url.port === '0' || `${url.username}${url.pathname}${url.search}${url.hash}` !== '') {
+    throw new UsageError(`--address must be host or host:port (a port from 1 to 65535), got "${text}"`);
+  }
+  return `${url.hostname}:${url.port === '' ? DEFAULT_PORT : url.port}`;
 }
 
 export function readOption(flag: string, file: string): Buffer {

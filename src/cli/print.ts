@@ -1,5 +1,6 @@
 import {ClientError, Status} from 'nice-grpc';
 import {isAbortError} from 'abort-controller-x';
+import {BadRequestError} from '../client/bad-request.js';
 import {Book, BookList, ChangeType, Empty, type BookChange} from '../gen/books/books.js';
 
 // Output follows the workshop's Go client: a heading, then the message as
@@ -52,26 +53,76 @@ export function formatWatchedBook(book: Book, json: boolean): string {
   return json ? `${JSON.stringify(body)}\n` : `Server stream data received:\n${pretty(body)}`;
 }
 
-/** One line for stderr: what failed, the status code's name, and the server's details. */
-export function formatCallError(what: string, address: string, error: unknown): string {
+/** How the call that failed had gone: whether the server was ever reached. */
+export interface CallFailure {
+  readonly address: string;
+  readonly reached: boolean;
+}
+
+/** One line for stderr: what failed and why, in terms a person can act on. */
+export function formatCallError(what: string, failure: CallFailure, error: unknown): string {
   if (error instanceof ClientError) {
-    // The hint fits a server that cannot be reached, not one that said it is stopping.
-    const unreachable = error.code === Status.UNAVAILABLE && /No connection established|ECONNREFUSED|connect/i.test(error.details);
-    const hint =
-      unreachable
-        ? ` (is a books server running at ${address}?)`
-        : error.code === Status.DEADLINE_EXCEEDED
-          ? ` (no answer from ${address} in time)`
-          : '';
-    return `books: ${what} failed: ${Status[error.code]}: ${error.details}${hint}\n`;
+    const unreachable = unreachableReason(error, failure.reached);
+    if (unreachable !== undefined) return `books: cannot reach a books server at ${failure.address} (${unreachable})\n`;
+    return `books: ${what} failed: ${describeCallError(error, failure)}\n`;
   }
   if (isAbortError(error)) return `books: ${what} cancelled\n`;
   return `books: ${what} failed: ${error instanceof Error ? error.message : String(error)}\n`;
 }
 
-/** Why a stream broke, for the line that says it is being opened again. */
-export function formatInterruption(error: unknown): string {
-  return error instanceof ClientError ? `${Status[error.code]}: ${error.details}` : String(error);
+/** Why a stream from a server that was reached broke, for the line that says it is being opened again. */
+export function formatInterruption(error: unknown, address: string): string {
+  return error instanceof ClientError ? describeCallError(error, {address, reached: true}) : String(error);
+}
+
+/**
+ * A failed call in a few words: its status code's name and the server's
+ * message, each bad field of a request with its reason, or why the server
+ * could not be reached.
+ */
+export function describeCallError(error: ClientError, failure: CallFailure): string {
+  const unreachable = unreachableReason(error, failure.reached);
+  if (unreachable !== undefined) return `cannot reach a books server at ${failure.address}: ${unreachable}`;
+  const details =
+    error instanceof BadRequestError
+      ? error.fieldViolations.map(({field, description}) => `${field}: ${description}`).join('; ')
+      : error.details;
+  const hint = error.code === Status.DEADLINE_EXCEEDED ? ` (no answer from ${failure.address} in time)` : '';
+  return `${Status[error.code]}: ${details}${hint}`;
+}
+
+// What Node's socket errors mean, for the one line a person reads.
+const SOCKET_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name not found',
+};
+
+/**
+ * Why no connection to the server could be made, or undefined when the
+ * failure came from a server that was reached. grpc-js reports both as
+ * UNAVAILABLE and tells them apart only in its message ("No connection
+ * established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1.
+ * Resolution note: "); a channel that never connected can only have failed
+ * to connect, whatever the message says.
+ */
+function unreachableReason(error: ClientError, reached: boolean): string | undefined {
+  if (error.code !== Status.UNAVAILABLE) return undefined;
+  const {details} = error;
+  if (details.startsWith('Name resolution failed')) return 'host name not found';
+  if (reached && !details.startsWith('No connection established')) return undefined;
+  const socketError = /\b(E[A-Z_]+) /.exec(details)?.[1];
+  if (socketError !== undefined && socketError in SOCKET_ERRORS) return SOCKET_ERRORS[socketError];
+  if (/wrong version number|packet length too long/.test(details)) return 'TLS handshake failed: is the server using TLS?';
+  if (/Last error: Protocol error/.test(details)) return 'not a gRPC server: it does not speak HTTP/2';
+  if (/Last error: Failed to connect/.test(details)) return 'the server closed the connection; if it uses TLS, add --tls or --ca';
+  // The last error alone, without grpc-js's framing, an empty resolution note, or a timestamp.
+  const lastError = /Last error: (?:Error: )?([^\n]*?)\.?(?: \(\S+\))?\.? Resolution note:/.exec(details)?.[1];
+  return lastError ?? details;
 }
 
 function pretty(body: unknown): string {

@@ -13,12 +13,14 @@ const RECONNECT_MAX_MS = 10_000;
 /**
  * Prints books as they are inserted; with --reconnect, opens the stream
  * again after it breaks: through WatchChanges where the server has it, so
- * that books inserted meanwhile are printed too, else through Watch.
+ * that books inserted meanwhile are printed too, else through Watch. A
+ * server never reached is reported at once, as for any command: --reconnect
+ * waits out a server that was there.
  */
-export async function watch(client: BooksClient, io: CliIo, options: GlobalOptions): Promise<void> {
+export async function watch(client: BooksClient, io: CliIo, options: GlobalOptions, reached: () => boolean): Promise<void> {
   if (options.reconnect) {
     try {
-      await watchThroughChanges(client, io, options);
+      await watchThroughChanges(client, io, options, reached);
       return;
     } catch (error: unknown) {
       // The workshop's own server has no WatchChanges.
@@ -37,8 +39,8 @@ export async function watch(client: BooksClient, io: CliIo, options: GlobalOptio
       }
       interruption = 'the server ended the watch';
     } catch (error: unknown) {
-      if (!options.reconnect || !isWorthReconnecting(error)) throw error;
-      interruption = formatInterruption(error);
+      if (!options.reconnect || !reached() || !isWorthReconnecting(error)) throw error;
+      interruption = formatInterruption(error, options.address);
     }
     io.stderr(
       `books: watch interrupted (${interruption}); reconnecting in ${backoffMs} ms (books inserted meanwhile are not shown)\n`,
@@ -53,16 +55,19 @@ export async function watch(client: BooksClient, io: CliIo, options: GlobalOptio
 }
 
 /** Inserted books from the change feed, resumed after every break from the last change printed. */
-async function watchThroughChanges(client: BooksClient, io: CliIo, options: GlobalOptions): Promise<void> {
+async function watchThroughChanges(client: BooksClient, io: CliIo, options: GlobalOptions, reached: () => boolean): Promise<void> {
   for (;;) {
     const feed = followChanges(client, {
       openTimeoutMs: options.timeout,
       signal: io.signal,
+      reached,
       onOpen: () => {
         if (!options.json) io.stderr(`Watching ${options.address} for inserted books (Ctrl-C to stop)\n`);
       },
       onInterrupted: (error, retryInMs) =>
-        io.stderr(`books: watch interrupted (${formatInterruption(error)}); resuming after the last book in ${retryInMs} ms\n`),
+        io.stderr(
+          `books: watch interrupted (${formatInterruption(error, options.address)}); resuming after the last book in ${retryInMs} ms\n`,
+        ),
     });
     try {
       for await (const {changes} of feed) {

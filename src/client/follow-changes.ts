@@ -13,6 +13,11 @@ export interface FollowChangesOptions {
   /** A stream whose headers have not come in this long is given up on (and retried). Default 5000. */
   readonly openTimeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Whether the server was ever reached (BooksConnection.reached): a break
+   * before it was is thrown, not retried, as for reads. Default: always retried.
+   */
+  readonly reached?: () => boolean;
   /** Told each time the stream is open. */
   readonly onOpen?: () => void;
   /** Told of each break before the stream is opened again; `resumeAfter` is empty when it starts afresh. */
@@ -45,7 +50,13 @@ export async function* followChanges(
   client: BooksClient,
   options: FollowChangesOptions = {},
 ): AsyncGenerator<FollowedChanges, void, undefined> {
-  const {includeExisting = false, reconnect = true, openTimeoutMs = 5000, signal = new AbortController().signal} = options;
+  const {
+    includeExisting = false,
+    reconnect = true,
+    openTimeoutMs = 5000,
+    signal = new AbortController().signal,
+    reached = () => true,
+  } = options;
   let cursor = options.afterCursor ?? '';
   let snapshotRestarted = false;
   let retryMs = FIRST_RETRY_MS;
@@ -78,7 +89,7 @@ export async function* followChanges(
         isAbortError(error) && !opened
           ? new ClientError('/books.BookService/WatchChanges', Status.DEADLINE_EXCEEDED, `no answer within ${openTimeoutMs} ms`)
           : error;
-      if (!reconnect || !isWorthResuming(failure)) throw failure;
+      if (!reconnect || !reached() || !isWorthResuming(failure)) throw failure;
     } finally {
       clearTimeout(timer);
     }

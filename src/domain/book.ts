@@ -1,4 +1,4 @@
-import {InvalidArgumentError} from './errors.js';
+import {rejectViolations, type FieldViolation} from './errors.js';
 
 /** A book of the catalogue: the domain's own type, free of generated code. */
 export interface Book {
@@ -15,26 +15,26 @@ export const MAX_BOOK_ID = 2_147_483_647;
 
 /** Throws InvalidArgumentError unless `id` is a positive int32. */
 export function validateBookId(id: number): void {
-  if (!Number.isInteger(id) || id <= 0 || id > MAX_BOOK_ID) {
-    throw new InvalidArgumentError('id', `must be a positive 32-bit integer, got ${id}`);
-  }
+  rejectViolations([idViolation(id)]);
 }
 
-/** Throws InvalidArgumentError naming the first field that breaks the rules. */
+/** Throws InvalidArgumentError naming every field that breaks the rules. */
 export function validateBook(book: Book): void {
-  validateBookId(book.id);
-  validateText('title', book.title);
-  validateText('author', book.author);
+  rejectViolations([idViolation(book.id), textViolation('title', book.title), textViolation('author', book.author)]);
 }
 
-function validateText(field: string, value: string): void {
-  if (value.trim() === '') {
-    throw new InvalidArgumentError(field, 'must not be empty or blank');
-  }
+function idViolation(id: number): FieldViolation | undefined {
+  if (Number.isInteger(id) && id > 0 && id <= MAX_BOOK_ID) return undefined;
+  return {field: 'id', reason: `must be a positive 32-bit integer, got ${id}`};
+}
+
+function textViolation(field: string, value: string): FieldViolation | undefined {
+  if (value.trim() === '') return {field, reason: 'must not be empty or blank'};
   // Cheap check first: a string of n UTF-16 units has at most n code points.
   if (value.length > MAX_TEXT_LENGTH && countCodePoints(value) > MAX_TEXT_LENGTH) {
-    throw new InvalidArgumentError(field, `must be at most ${MAX_TEXT_LENGTH} characters`);
+    return {field, reason: `must be at most ${MAX_TEXT_LENGTH} characters`};
   }
+  return undefined;
 }
 
 function countCodePoints(value: string): number {

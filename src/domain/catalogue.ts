@@ -3,7 +3,7 @@ import type {BookStore} from './book-store.js';
 import type {Change, ChangeBatch} from './change.js';
 import {CHANGES_PER_READ, ChangeFeed} from './change-feed.js';
 import {decodeCursor} from './cursor.js';
-import {BookNotFoundError, ChangesTrimmedError, InvalidArgumentError} from './errors.js';
+import {BookNotFoundError, ChangesTrimmedError, InvalidArgumentError, rejectViolations, type FieldViolation} from './errors.js';
 import {decodePageToken, encodePageToken} from './page-token.js';
 import type {Subscription} from './subscription.js';
 import {WatchHub} from './watch-hub.js';
@@ -87,10 +87,19 @@ export class Catalogue {
   }
 
   async listPage(pageSize: number, pageToken: string): Promise<CataloguePage> {
+    // Both fields are checked, so that a client hears of every bad one at once.
+    const violations: FieldViolation[] = [];
     if (!Number.isInteger(pageSize) || pageSize < 0) {
-      throw new InvalidArgumentError('page_size', `must not be negative, got ${pageSize}`);
+      violations.push({field: 'page_size', reason: `must not be negative, got ${pageSize}`});
     }
-    const after = decodePageToken(pageToken);
+    let after = 0;
+    try {
+      after = decodePageToken(pageToken);
+    } catch (error: unknown) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      violations.push(...error.violations);
+    }
+    rejectViolations(violations);
     const limit = pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
     const page = await this.store.listPage(after, limit);
     return {books: page.books, nextPageToken: page.next === undefined ? '' : encodePageToken(page.next)};
@@ -134,7 +143,10 @@ export class Catalogue {
   async *#changes(request: ChangesRequest, now: number, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
     const {afterCursor, includeExisting} = request;
     if (afterCursor !== '' && includeExisting) {
-      throw new InvalidArgumentError('after_cursor', 'cannot be combined with include_existing, which starts at its snapshot');
+      throw new InvalidArgumentError({
+        field: 'after_cursor',
+        reason: 'cannot be combined with include_existing, which starts at its snapshot',
+      });
     }
     this.hub.checkRoom();
     let position: number;
@@ -143,7 +155,7 @@ export class Catalogue {
     } else if (afterCursor !== '') {
       position = decodeCursor(afterCursor, this.store.catalogueId);
       if (position > (await this.store.lastPosition())) {
-        throw new InvalidArgumentError('after_cursor', 'is ahead of this catalogue (was its database restored?)');
+        throw new InvalidArgumentError({field: 'after_cursor', reason: 'is ahead of this catalogue (was its database restored?)'});
       }
     } else {
       position = now;

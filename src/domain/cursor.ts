@@ -15,10 +15,10 @@ export function decodeCursor(cursor: string, catalogueId: string): number {
   const [version, issuer, text, ...rest] = Buffer.from(cursor, 'base64url').toString().split(':');
   const position = /^\d+$/.test(text ?? '') ? Number(text) : Number.NaN;
   if (version !== VERSION || rest.length > 0 || !Number.isSafeInteger(position)) {
-    throw new InvalidArgumentError('after_cursor', 'is not a cursor this service issued');
+    throw new InvalidArgumentError({field: 'after_cursor', reason: 'is not a cursor this service issued'});
   }
   if (issuer !== catalogueId) {
-    throw new InvalidArgumentError('after_cursor', 'comes from another catalogue (another database or schema)');
+    throw new InvalidArgumentError({field: 'after_cursor', reason: 'comes from another catalogue (another database or schema)'});
   }
   return position;
 }

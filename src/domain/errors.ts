@@ -15,14 +15,26 @@ export class BookExistsError extends Error {
   }
 }
 
+/** What is wrong with one field of a request, named as in the .proto file (`page_size`). */
+export interface FieldViolation {
+  readonly field: string;
+  readonly reason: string;
+}
+
+/** A request with one or more bad fields: each is named, so a client can point at it. */
 export class InvalidArgumentError extends Error {
   override readonly name = 'InvalidArgumentError';
-  constructor(
-    readonly field: string,
-    reason: string,
-  ) {
-    super(`${field} ${reason}`);
+  readonly violations: readonly [FieldViolation, ...FieldViolation[]];
+  constructor(...violations: [FieldViolation, ...FieldViolation[]]) {
+    super(violations.map(({field, reason}) => `${field} ${reason}`).join('; '));
+    this.violations = violations;
   }
+}
+
+/** Throws InvalidArgumentError naming every violation found; none found, it returns. */
+export function rejectViolations(found: readonly (FieldViolation | undefined)[]): void {
+  const [first, ...others] = found.filter((violation) => violation !== undefined);
+  if (first !== undefined) throw new InvalidArgumentError(first, ...others);
 }
 
 /** A watcher read too slowly and its queue overflowed. */

@@ -14,7 +14,7 @@ export function decodePageToken(token: string): number {
   const text = Buffer.from(token, 'base64url').toString();
   const position = text.startsWith(PREFIX) ? Number(text.slice(PREFIX.length)) : Number.NaN;
   if (!Number.isSafeInteger(position) || position < 0) {
-    throw new InvalidArgumentError('page_token', 'is not a token this server issued');
+    throw new InvalidArgumentError({field: 'page_token', reason: 'is not a token this server issued'});
   }
   return position;
 }

@@ -25,7 +25,8 @@ export function callMiddleware(logger: Logger, terminator: Terminator): ServerMi
       logCallEnd(logger, method, started);
       return result;
     } catch (error: unknown) {
-      const failure = toCallError(terminable === undefined ? error : terminable.explain(error), method, logger);
+      const explained = terminable === undefined ? error : terminable.explain(error);
+      const failure = await toCallError(explained, method, logger, context.trailer);
       logCallEnd(logger, method, started, failure);
       throw failure;
     } finally {

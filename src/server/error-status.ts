@@ -1,5 +1,5 @@
 import {isAbortError} from 'abort-controller-x';
-import {ServerError, Status} from 'nice-grpc';
+import {ServerError, Status, type Metadata} from 'nice-grpc';
 import {
   BookExistsError,
   BookNotFoundError,
@@ -27,10 +27,37 @@ export function toServerError(error: unknown): unknown {
   return undefined;
 }
 
-/** What a call that threw `error` ends with: its status, or INTERNAL after logging the unexpected. */
-export function toCallError(error: unknown, method: string, logger: Logger): unknown {
+/**
+ * What a call that threw `error` ends with: its status, or INTERNAL after
+ * logging the unexpected. A bad request also gets the standard rich error
+ * details in `trailer`: google.rpc.BadRequest, one violation per bad field,
+ * so that programs read the field without parsing the message.
+ */
+export async function toCallError(error: unknown, method: string, logger: Logger, trailer: Metadata): Promise<unknown> {
+  if (error instanceof InvalidArgumentError) trailer.set(STATUS_DETAILS_KEY, await badRequestStatus(error));
   const mapped = toServerError(error);
   if (mapped !== undefined) return mapped;
   logger.error('unexpected error', {method, error: error instanceof Error ? error.stack : String(error)});
   return new ServerError(Status.INTERNAL, 'internal error');
+}
+
+/** Where gRPC carries a google.rpc.Status, details included, beside grpc-status and grpc-message. */
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+
+/** google.rpc.Status {code, message, details: [Any(google.rpc.BadRequest)]}. */
+async function badRequestStatus(error: InvalidArgumentError): Promise<Uint8Array> {
+  // Loaded on the first bad request rather than at start-up, which a
+  // server that is never sent one need not pay for.
+  const [{Status: RpcStatus}, {BadRequest}] = await Promise.all([
+    import('../gen/google/rpc/status.js'),
+    import('../gen/google/rpc/error_details.js'),
+  ]);
+  const badRequest = BadRequest.encode(
+    BadRequest.fromPartial({fieldViolations: error.violations.map(({field, reason}) => ({field, description: reason}))}),
+  );
+  return RpcStatus.encode({
+    code: Status.INVALID_ARGUMENT,
+    message: error.message,
+    details: [{typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from(badRequest.finish())}],
+  }).finish();
 }
