@@ -92,7 +92,7 @@ async function restartableServer(t: TestContext): Promise<RestartableServer> {
       running = await startServerProcess(['--db', join(dir, 'books.db'), '--port', String(port)]);
       connection.close();
       connection = createBooksClient(address);
-      // grpc-js shares connections between channels: a retried read waits out its reconnect backoff.
+      // The new server answers before the test goes on.
       await connection.health.check({service: ''});
     },
   };
