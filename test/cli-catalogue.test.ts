@@ -7,7 +7,7 @@ import {createServer} from 'nice-grpc';
 import {BookServiceDefinition, type Book} from '../src/gen/books/books.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
-import {runCliProcess} from './helpers/processes.js';
+import {runCliInProcess} from './helpers/cli-in-process.js';
 
 const book = (id: number): Book => ({id, title: `Title, ${id}`, author: `Author "${id}"`});
 
@@ -22,7 +22,7 @@ describe('books CLI with large catalogues, export and import', () => {
     const books = Array.from({length: 2500}, (_, i) => book(i + 1));
     const server = await startBooksServer({store: new MemoryStore(books)});
     try {
-      const human = await runCliProcess(['list', '--address', server.address]);
+      const human = await runCliInProcess(['list', '--address', server.address]);
       assert.equal(human.code, 0, human.stderr);
       const [json, count] = human.stdout.split(/\n(?=Server sent)/) as [string, string];
       assert.deepEqual(JSON.parse(json), {books});
@@ -30,7 +30,7 @@ describe('books CLI with large catalogues, export and import', () => {
       // The same shape as a one-page listing: an indented JSON document.
       assert.equal(json, JSON.stringify({books}, null, 2));
 
-      const machine = await runCliProcess(['list', '--json', '--address', server.address]);
+      const machine = await runCliInProcess(['list', '--json', '--address', server.address]);
       assert.equal(machine.stdout, `${JSON.stringify({books})}\n`);
     } finally {
       await server.close();
@@ -50,10 +50,10 @@ describe('books CLI with large catalogues, export and import', () => {
     });
     const port = await workshop.listen('127.0.0.1:0');
     try {
-      const result = await runCliProcess(['list', '--address', `127.0.0.1:${port}`]);
+      const result = await runCliInProcess(['list', '--address', `127.0.0.1:${port}`]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, `Server sent 2 book(s).\n${JSON.stringify({books}, null, 2)}\n`);
-      const exported = await runCliProcess(['export', '--address', `127.0.0.1:${port}`]);
+      const exported = await runCliInProcess(['export', '--address', `127.0.0.1:${port}`]);
       assert.equal(exported.stdout, books.map((b) => `${JSON.stringify(b)}\n`).join(''));
     } finally {
       await workshop.shutdown();
@@ -73,7 +73,7 @@ describe('books CLI with large catalogues, export and import', () => {
     });
 
     test('export writes JSON Lines that import reads back', async () => {
-      const exported = await runCliProcess(['export', '--address', source.address]);
+      const exported = await runCliInProcess(['export', '--address', source.address]);
       assert.equal(exported.code, 0, exported.stderr);
       const lines = exported.stdout.trimEnd().split('\n');
       assert.equal(lines.length, 1500);
@@ -81,7 +81,7 @@ describe('books CLI with large catalogues, export and import', () => {
       const file = join(dir, 'books.jsonl');
       writeFileSync(file, exported.stdout);
 
-      const imported = await runCliProcess(['import', file, '--address', target.address]);
+      const imported = await runCliInProcess(['import', file, '--address', target.address]);
       assert.equal(imported.code, 0, imported.stderr);
       assert.match(imported.stdout, /^Imported .*books\.jsonl: 1499 inserted, 1 already existed, 0 invalid, in [\d.]+ s \(\d+ books\/s\)\n$/);
       const listed = await target.client.listBooks({pageSize: 1000});
@@ -105,7 +105,7 @@ describe('books CLI with large catalogues, export and import', () => {
           '',
         ].join('\r\n'),
       );
-      const result = await runCliProcess(['import', file, '--address', target.address]);
+      const result = await runCliInProcess(['import', file, '--address', target.address]);
       assert.equal(result.code, 1);
       assert.match(result.stdout, /: 3 inserted, 1 already existed, 3 invalid, in /);
       assert.match(result.stdout, /\n {2}line 4: id must be a 32-bit integer, got "abc"\n/);
@@ -119,7 +119,7 @@ describe('books CLI with large catalogues, export and import', () => {
     test('import --json prints a machine-readable summary', async () => {
       const file = join(dir, 'more.jsonl');
       writeFileSync(file, `${JSON.stringify(book(6001))}\nnot json\n\n${JSON.stringify({id: 6002, title: 'T'})}\n`);
-      const result = await runCliProcess(['import', file, '--json', '--address', target.address]);
+      const result = await runCliInProcess(['import', file, '--json', '--address', target.address]);
       const summary = JSON.parse(result.stdout) as Record<string, unknown>;
       assert.equal(summary['inserted'], 1);
       assert.deepEqual(summary['invalidLines'], [
@@ -129,7 +129,7 @@ describe('books CLI with large catalogues, export and import', () => {
     });
 
     test('import of a missing file is a usage error', async () => {
-      const result = await runCliProcess(['import', join(dir, 'nope.csv'), '--address', target.address]);
+      const result = await runCliInProcess(['import', join(dir, 'nope.csv'), '--address', target.address]);
       assert.equal(result.code, 2);
       assert.match(result.stderr, /no such file/);
     });
@@ -141,8 +141,8 @@ describe('books CLI with large catalogues, export and import', () => {
     writeFileSync(file, books.map((b) => `${JSON.stringify(b)}\n`).join(''));
     const server = await startBooksServer({store: new MemoryStore()});
     try {
-      assert.equal((await runCliProcess(['import', file, '--address', server.address])).code, 0);
-      const exported = await runCliProcess(['export', '--address', server.address]);
+      assert.equal((await runCliInProcess(['import', file, '--address', server.address])).code, 0);
+      const exported = await runCliInProcess(['export', '--address', server.address]);
       assert.equal(exported.stdout, readFileSync(file, 'utf8'));
     } finally {
       await server.close();

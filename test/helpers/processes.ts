@@ -7,6 +7,20 @@ import {fileURLToPath} from 'node:url';
 export const SERVER_MAIN = fileURLToPath(new URL('../../src/server/main.js', import.meta.url));
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
+/**
+ * Every child still running. A test kills its children in `t.after` or
+ * `finally`; this is the last resort for a test that was cancelled while
+ * waiting, so that no child outlives the test file.
+ */
+const running = new Set<ChildProcess>();
+process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
+function tracked(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -29,10 +43,12 @@ export async function startServerProcess(
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const store = args.some((arg) => ['--store', '--db', '--database-url'].includes(arg)) ? [] : ['--store', 'memory'];
-  const child = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {...process.env, ...env},
-  });
+  const child = tracked(
+    spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {...process.env, ...env},
+    }),
+  );
   const exited = exitOf(child);
   const logs: Record<string, unknown>[] = [];
   const address = await new Promise<string>((resolve, reject) => {
@@ -58,15 +74,21 @@ export async function runCliProcess(args: readonly string[], env: Record<string,
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = await exitOf(child);
-  return {...exit, stdout, stderr};
+  try {
+    const exit = await exitOf(child);
+    return {...exit, stdout, stderr};
+  } finally {
+    child.kill('SIGKILL');
+  }
 }
 
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [CLI_MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {...process.env, BOOKS_ADDRESS: '', ...env},
-  });
+  return tracked(
+    spawn(process.execPath, [CLI_MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {...process.env, BOOKS_ADDRESS: '', ...env},
+    }),
+  );
 }
 
 export async function exitOf(child: ChildProcess): Promise<Exit> {
