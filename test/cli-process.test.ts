@@ -51,15 +51,15 @@ describe('books CLI as a process', () => {
     ['SIGTERM', ['--json']],
   ] as const) {
     test(`watch prints each book as it arrives, and ${signal} ends it with exit status 0`, async (t) => {
-      const watchers = books.hub.watcherCount;
+      await eventually('no other watch is open', () => books.hub.watcherCount === 0);
       const child = spawnCli(['watch', ...flags], {BOOKS_ADDRESS: books.address});
       t.after(() => child.kill('SIGKILL'));
       const exited = exitOf(child);
       let stdout = '';
       child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      await eventually('the watch is registered', () => books.hub.watcherCount > watchers);
+      await eventually('the watch is registered', () => books.hub.watcherCount > 0);
       // Each book is on stdout before the next is inserted: nothing waits for the exit.
-      for (const id of [signal === 'SIGINT' ? 80 : 90, signal === 'SIGINT' ? 81 : 91]) {
+      for (const id of signal === 'SIGINT' ? [10_080, 10_081] : [10_090, 10_091]) {
         await books.client.insert(book(id));
         while (!stdout.includes(`"id"${flags.length === 0 ? ': ' : ':'}${id},`)) await once(child.stdout!, 'data');
       }

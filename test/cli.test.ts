@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {once} from 'node:events';
-import {createServer, type Server} from 'node:net';
+import {createServer, type Server, type Socket} from 'node:net';
 import {after, before, describe, test} from 'node:test';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
 import {runCliInProcess, startCli, type CliOutcome} from './helpers/cli-in-process.js';
@@ -134,7 +134,8 @@ describe('books CLI', () => {
   });
 
   test('a server that accepts but never answers fails at the deadline', async () => {
-    const silent: Server = createServer(() => {}).listen(0, '127.0.0.1');
+    const accepted = new Set<Socket>();
+    const silent: Server = createServer((socket) => accepted.add(socket)).listen(0, '127.0.0.1');
     await once(silent, 'listening');
     const {port} = silent.address() as {port: number};
     try {
@@ -144,6 +145,8 @@ describe('books CLI', () => {
         assert.match(result.stderr, /DEADLINE_EXCEEDED|no answer from/);
       }
     } finally {
+      // The client's connection would otherwise stay open until its connect timeout.
+      accepted.forEach((socket) => socket.destroy());
       silent.close();
     }
   });
@@ -153,11 +156,11 @@ describe('books CLI', () => {
       [[], 'Server stream data received:\n{\n  "id": 70,\n  "title": "Dune",\n  "author": "Frank Herbert"\n}\n'],
       [['--json'], '{"id":71,"title":"Dune","author":"Frank Herbert"}\n'],
     ] as const) {
-      const watchers = books.hub.watcherCount;
+      await eventually('no other watch is open', () => books.hub.watcherCount === 0);
       const watch = startCli(['watch', ...flags], {BOOKS_ADDRESS: books.address});
       try {
         // Insert once the server has registered the watch.
-        await eventually('the watch is registered', () => books.hub.watcherCount > watchers);
+        await eventually('the watch is registered', () => books.hub.watcherCount > 0);
         await books.client.insert({id: flags.length === 0 ? 70 : 71, title: 'Dune', author: 'Frank Herbert'});
         await watch.output('the book', (stdout) => stdout.length >= expected.length);
         assert.equal(watch.stdout, expected);

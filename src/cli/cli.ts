@@ -126,7 +126,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program.usage('<command> [options]');
 
   try {
-    program.parse(['node', 'books', ...argv], {run: false});
+    // cac prints --help with console.info: it belongs on the CLI's stdout.
+    withConsoleInfo((text) => io.stdout(text), () => program.parse(['node', 'books', ...argv], {run: false}));
     if (program.options['help'] === true) return EXIT_OK;
     if (program.matchedCommand === undefined) {
       const [name] = program.args;
@@ -171,12 +172,17 @@ async function call(
   }
 }
 
-/** cac prints help with console.info; after a usage error it belongs on stderr. */
+/** After a usage error, cac's help belongs on stderr. */
 function helpOnStderr(program: CAC, io: CliIo): void {
+  withConsoleInfo((text) => io.stderr(text), () => program.outputHelp());
+}
+
+/** Runs `body` with cac's console.info output sent to `write`. */
+function withConsoleInfo(write: (text: string) => unknown, body: () => unknown): void {
   const info = console.info;
-  console.info = (text: unknown) => io.stderr(`${String(text)}\n`);
+  console.info = (text: unknown) => void write(`${String(text)}\n`);
   try {
-    program.outputHelp();
+    body();
   } finally {
     console.info = info;
   }
