@@ -44,17 +44,17 @@ describe('shutdown', () => {
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    test(`${signal} with an open watch: the watch ends UNAVAILABLE and the server exits 0 promptly`, async () => {
-      const server = await startServerProcess();
+    test(`${signal} with an open watch: the watch ends UNAVAILABLE and the server exits 0 without waiting for it`, async () => {
+      // A shutdown timeout far beyond the test's: a server that waited for
+      // the watch to end would not exit before the test is cancelled.
+      const server = await startServerProcess(['--shutdown-timeout-ms', '600000']);
       const {client, close} = createBooksClient(server.address);
       try {
         const watcher = openWatcher(client);
         await watcher.ready;
-        const started = performance.now();
         server.child.kill(signal);
         const exit: Exit = await server.exited;
         assert.deepEqual(exit, {code: 0, signal: null});
-        assert.ok(performance.now() - started < 3000, 'the server took too long to stop');
         const error = await watcher.ended;
         assert.ok(error instanceof ClientError && error.code === Status.UNAVAILABLE, String(error));
         assert.deepEqual(

@@ -78,12 +78,16 @@ describe('Watch', () => {
       const child = spawn(process.execPath, [fixture('watch-forever.js'), books.address, '2'], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const [line] = (await once(createInterface({input: child.stdout}), 'line')) as [string];
-      assert.equal(line, 'ready');
-      assert.equal(books.hub.watcherCount, 2);
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-      await eventually('both watchers have left the hub', () => books.hub.watcherCount === 0);
+      try {
+        const [line] = (await once(createInterface({input: child.stdout}), 'line')) as [string];
+        assert.equal(line, 'ready');
+        assert.equal(books.hub.watcherCount, 2);
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+        await eventually('both watchers have left the hub', () => books.hub.watcherCount === 0);
+      } finally {
+        child.kill('SIGKILL');
+      }
     } finally {
       await books.close();
     }
@@ -142,13 +146,13 @@ describe('Watch', () => {
     }
   });
 
-  test('shutdown ends open watches with UNAVAILABLE and completes promptly', async () => {
-    const books = await startBooksServer({shutdownTimeoutMs: 10_000});
+  test('shutdown ends open watches with UNAVAILABLE and completes without waiting for them', async () => {
+    // A shutdown timeout far beyond the test's: a shutdown that waited for
+    // the watches to end would not complete before the test is cancelled.
+    const books = await startBooksServer({shutdownTimeoutMs: 600_000});
     const watchers = [openWatcher(books.client), openWatcher(books.connect().client)];
     await Promise.all(watchers.map((watcher) => watcher.ready));
-    const started = performance.now();
     await books.server.shutdown();
-    assert.ok(performance.now() - started < 2000, 'shutdown waited for the watches');
     for (const watcher of watchers) {
       const error = await watcher.ended;
       assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
