@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {createServer} from 'nice-grpc';
+import {PAGE_SIZE} from '../src/client/book-pages.js';
 import {BookServiceDefinition, type Book} from '../src/gen/books/books.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
@@ -19,14 +20,15 @@ describe('books CLI with large catalogues, export and import', () => {
   after(() => rmSync(dir, {recursive: true, force: true}));
 
   test('list pages through a catalogue larger than a page, printing the same JSON', async () => {
-    const books = Array.from({length: 2500}, (_, i) => book(i + 1));
+    // One book more than a page: the listing spans a page boundary.
+    const books = Array.from({length: PAGE_SIZE + 1}, (_, i) => book(i + 1));
     const server = await startBooksServer({store: new MemoryStore(books)});
     try {
       const human = await runCliInProcess(['list', '--address', server.address]);
       assert.equal(human.code, 0, human.stderr);
       const [json, count] = human.stdout.split(/\n(?=Server sent)/) as [string, string];
       assert.deepEqual(JSON.parse(json), {books});
-      assert.equal(count, 'Server sent 2500 book(s).\n');
+      assert.equal(count, `Server sent ${PAGE_SIZE + 1} book(s).\n`);
       // The same shape as a one-page listing: an indented JSON document.
       assert.equal(json, JSON.stringify({books}, null, 2));
 
@@ -64,7 +66,9 @@ describe('books CLI with large catalogues, export and import', () => {
     let source: TestServer;
     let target: TestServer;
     before(async () => {
-      source = await startBooksServer({store: new MemoryStore(Array.from({length: 1500}, (_, i) => book(i + 1)))});
+      source = await startBooksServer({
+        store: new MemoryStore(Array.from({length: PAGE_SIZE + 1}, (_, i) => book(i + 1))),
+      });
       target = await startBooksServer({store: new MemoryStore([book(7)])});
     });
     after(async () => {
@@ -76,14 +80,17 @@ describe('books CLI with large catalogues, export and import', () => {
       const exported = await runCliInProcess(['export', '--address', source.address]);
       assert.equal(exported.code, 0, exported.stderr);
       const lines = exported.stdout.trimEnd().split('\n');
-      assert.equal(lines.length, 1500);
+      assert.equal(lines.length, PAGE_SIZE + 1);
       assert.deepEqual(JSON.parse(lines[0]!), book(1));
       const file = join(dir, 'books.jsonl');
       writeFileSync(file, exported.stdout);
 
       const imported = await runCliInProcess(['import', file, '--address', target.address]);
       assert.equal(imported.code, 0, imported.stderr);
-      assert.match(imported.stdout, /^Imported .*books\.jsonl: 1499 inserted, 1 already existed, 0 invalid, in [\d.]+ s \(\d+ books\/s\)\n$/);
+      assert.match(
+        imported.stdout,
+        new RegExp(`^Imported .*books\\.jsonl: ${PAGE_SIZE} inserted, 1 already existed, 0 invalid, in [\\d.]+ s \\(\\d+ books/s\\)\n$`),
+      );
       const listed = await target.client.listBooks({pageSize: 1000});
       assert.equal(listed.books.length, 1000);
     });
