@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 runs="${1:-5}"
 work="$(mktemp -d)"
 load=()
+test_run=''
 stop_load() {
   for pid in "${load[@]}"; do kill "$pid" 2>/dev/null; done
+  # The test run has a process group of its own: end it whole if it is still going.
+  [[ -n "$test_run" ]] && kill -- "-$test_run" 2>/dev/null
   wait 2>/dev/null
   rm -rf "$work"
 }
@@ -54,8 +57,12 @@ passed=0
 for run in $(seq 1 "$runs"); do
   out="$work/run-$run.txt"
   started=$SECONDS
-  pnpm test >"$out" 2>&1
+  # In the background, so that Ctrl-C or kill reaches the traps at once.
+  setsid pnpm test >"$out" 2>&1 &
+  test_run=$!
+  wait "$test_run"
   status=$?
+  test_run=''
   [[ $status -eq 0 ]] && passed=$((passed + 1))
   echo "run $run: exit $status in $((SECONDS - started)) s; tests $(count tests "$out"), failed $(count fail "$out"), cancelled $(count cancelled "$out"); longest top-level: $(longest "$out")"
   if [[ $status -ne 0 ]]; then

@@ -4,6 +4,10 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {ClientError, Status} from 'nice-grpc';
 import {createBooksClient} from '../../src/client/client.js';
+import type {BookStore} from '../../src/domain/book-store.js';
+import {SEED_BOOKS} from '../../src/domain/seed-books.js';
+import {PostgresStore} from '../../src/store/postgres-store.js';
+import {SqliteStore} from '../../src/store/sqlite-store.js';
 import {startServerProcess, type ServerProcess} from './processes.js';
 import {dropSchema, TEST_DATABASE_URL, uniqueSchema} from './stores.js';
 
@@ -40,53 +44,74 @@ async function insertUntilKilled(server: ServerProcess, killAfter: number, write
 }
 
 /**
- * Acknowledged inserts before the kill: enough that writes are in flight in
- * every phase of a commit, few enough for a busy disk.
+ * Acknowledged inserts before the kill: enough that writes are in flight when
+ * it comes, few enough for a disk that takes a long time to sync.
  */
-const KILL_AFTER = 100;
+const KILL_AFTER = 30;
 
-async function listIds(address: string): Promise<Set<number>> {
-  const {client, close} = createBooksClient(address);
-  try {
-    return new Set((await client.list({})).books.map((book) => book.id));
-  } finally {
-    close();
-  }
+/** Where a server process keeps its books, and the same store opened in this process. */
+export interface DurableStore {
+  readonly args: string[];
+  /** Opens the store as the server would after a restart. */
+  reopen(): Promise<BookStore>;
+  dispose(): Promise<void>;
 }
 
-export function durabilityTest(writers: number, args: () => {args: string[]; dispose: () => Promise<void>}): () => Promise<void> {
+async function storedIds(store: BookStore): Promise<Set<number>> {
+  const ids = new Set<number>();
+  for (let after: number | undefined = 0; after !== undefined; ) {
+    const page = await store.listPage(after, 1000);
+    for (const book of page.books) ids.add(book.id);
+    after = page.next;
+  }
+  return ids;
+}
+
+/**
+ * Kills a server process with SIGKILL while `writers` insert, then opens its
+ * store again in this process (as the restarted server would) and checks
+ * that every acknowledged insert is there.
+ */
+export function durabilityTest(writers: number, create: () => DurableStore): () => Promise<void> {
   return async () => {
-    const {args: storeArgs, dispose} = args();
-    let first: ServerProcess | undefined;
+    const location = create();
+    let server: ServerProcess | undefined;
     try {
-      first = await startServerProcess(storeArgs);
-      const acknowledged = await insertUntilKilled(first, KILL_AFTER, writers);
-      assert.deepEqual(await first.exited, {code: null, signal: 'SIGKILL'});
+      server = await startServerProcess(location.args);
+      const acknowledged = await insertUntilKilled(server, KILL_AFTER, writers);
+      assert.deepEqual(await server.exited, {code: null, signal: 'SIGKILL'});
       assert.ok(acknowledged.length >= KILL_AFTER);
-      const second = await startServerProcess(storeArgs);
+      const store = await location.reopen();
       try {
-        const stored = await listIds(second.address);
+        const stored = await storedIds(store);
         const lost = acknowledged.filter((id) => !stored.has(id));
         assert.deepEqual(lost, [], `acknowledged books lost after kill -9: ${lost.length}`);
       } finally {
-        second.child.kill('SIGTERM');
-        await second.exited;
+        await store.close();
       }
     } finally {
-      first?.child.kill('SIGKILL');
-      await dispose();
+      server?.child.kill('SIGKILL');
+      await location.dispose();
     }
   };
 }
 
-export const sqlite = (): {args: string[]; dispose: () => Promise<void>} => {
+export const sqlite = (): DurableStore => {
   const dir = mkdtempSync(join(tmpdir(), 'books-durable-'));
-  return {args: ['--db', join(dir, 'books.db')], dispose: async () => rmSync(dir, {recursive: true, force: true})};
-};
-export const postgres = (): {args: string[]; dispose: () => Promise<void>} => {
-  const schema = uniqueSchema();
+  const path = join(dir, 'books.db');
   return {
-    args: ['--database-url', TEST_DATABASE_URL ?? '', '--database-schema', schema],
+    args: ['--db', path],
+    reopen: async () => new SqliteStore(path, SEED_BOOKS),
+    dispose: async () => rmSync(dir, {recursive: true, force: true}),
+  };
+};
+
+export const postgres = (): DurableStore => {
+  const schema = uniqueSchema();
+  const connectionString = TEST_DATABASE_URL ?? '';
+  return {
+    args: ['--database-url', connectionString, '--database-schema', schema],
+    reopen: () => PostgresStore.open({connectionString, schema}, SEED_BOOKS),
     dispose: () => dropSchema(schema),
   };
 };
