@@ -107,14 +107,16 @@ export async function runServerProcess(
   started: (child: ChildProcess) => void,
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [SERVER_MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {...process.env, ...env},
-  });
+  const child = tracked(
+    spawn(process.execPath, [SERVER_MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {...process.env, ...env},
+    }),
+  );
   started(child);
   const output = {stdout: '', stderr: ''};
-  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
   // 'close', not 'exit': the last output may still be in the pipes when the process exits.
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   return {code, signal, ...output};
