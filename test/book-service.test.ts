@@ -5,7 +5,7 @@ import {MAX_TEXT_LENGTH} from '../src/domain/book.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {SEED_BOOKS} from '../src/domain/seed-books.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
-import {STORES, type StoreLocation} from './helpers/stores.js';
+import {RUNNABLE_STORES, type StoreLocation} from './helpers/stores.js';
 
 function rejectsWith(code: Status, detail: string | RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -16,7 +16,7 @@ function rejectsWith(code: Status, detail: string | RegExp): (error: unknown) =>
   };
 }
 
-for (const kind of STORES) describe(`BookService over the wire, ${kind.name} store`, {skip: kind.skip}, () => {
+for (const kind of RUNNABLE_STORES) describe(`BookService over the wire, ${kind.name} store`, () => {
   let books: TestServer;
   let location: StoreLocation;
   before(async () => {

@@ -265,12 +265,14 @@ describe('server settings: --help and the README come from the declarations', ()
   });
 });
 
-describe('the server process', () => {
-  const children: ChildProcess[] = [];
-  const started = (child: ChildProcess): void => void children.push(child);
-  after(() => {
-    for (const child of children) child.kill('SIGKILL');
-  });
+// Two suites, each well within the test timeout where starting a process takes seconds.
+const children: ChildProcess[] = [];
+const started = (child: ChildProcess): void => void children.push(child);
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+describe('the server process: usage mistakes and help', () => {
 
   test('a usage mistake prints one line and where help is, and exits 2', async () => {
     const result = await runServerProcess(['--prot', '50052'], started);
@@ -290,6 +292,9 @@ describe('the server process', () => {
     assert.deepEqual(result, {code: 0, signal: null, stdout: SERVER_HELP, stderr: ''});
   });
 
+});
+
+describe('the server process: ports in use', () => {
   /** A port some other program holds, for as long as the test runs. */
   async function heldPort(t: TestContext): Promise<number> {
     const holder = createServer();

@@ -7,10 +7,10 @@ import type {LoggedChange} from '../src/domain/change.js';
 import {PostgresStore} from '../src/store/postgres-store.js';
 import {describeChange, openChangeStream} from './helpers/change-stream.js';
 import {startServerProcess, type ServerProcess} from './helpers/processes.js';
-import {dropSchema, postgresSkipReason, TEST_DATABASE_URL, uniqueSchema} from './helpers/stores.js';
+import {dropSchema, POSTGRES_AVAILABLE, TEST_DATABASE_URL, uniqueSchema} from './helpers/stores.js';
 import {openWatcher} from './helpers/watcher.js';
 
-describe('two replicas on one PostgreSQL database', {skip: postgresSkipReason()}, () => {
+if (POSTGRES_AVAILABLE) describe('two replicas on one PostgreSQL database', () => {
   const schema = uniqueSchema();
   let replicas: ServerProcess[] = [];
   let connections: BooksConnection[] = [];

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import {once} from 'node:events';
-import {createInterface} from 'node:readline';
 import {describe, test} from 'node:test';
 import {ClientError, Status} from 'nice-grpc';
 import {createBooksClient} from '../src/client/client.js';
 import {startBooksServer} from './helpers/books-server.js';
 import {eventually} from './helpers/eventually.js';
+import {startCli} from './helpers/cli-in-process.js';
 import {freePort} from './helpers/free-port.js';
-import {exitOf, spawnCli} from './helpers/processes.js';
 
 describe('client resilience', () => {
   test('reads of a server reached before are retried with backoff while it restarts, within the deadline', async () => {
@@ -83,26 +81,21 @@ describe('client resilience', () => {
   test('watch --reconnect opens the stream again after a server restart, and says so', async () => {
     let books = await startBooksServer();
     const port = Number(books.address.split(':')[1]);
-    const child = spawnCli(['watch', '--reconnect', '--json', '--address', books.address]);
-    const exited = exitOf(child);
-    const stdout = createInterface({input: child.stdout!});
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const watch = startCli(['watch', '--reconnect', '--json', '--address', books.address]);
     try {
       await eventually('the first watch is open', () => books.hub.watcherCount === 1);
       await books.close();
-      await eventually('the CLI reports the interruption', () => stderr.includes('resuming'));
-      assert.match(stderr, /watch interrupted \(UNAVAILABLE: server is shutting down\)/);
+      await watch.output('the interruption', (_stdout, stderr) => stderr.includes('resuming'));
+      assert.match(watch.stderr, /watch interrupted \(UNAVAILABLE: server is shutting down\)/);
       books = await startBooksServer({port});
-      await eventually('the watch is open again', () => books.hub.watcherCount === 1, 15_000);
-      const line = once(stdout, 'line');
+      await eventually('the watch is open again', () => books.hub.watcherCount === 1);
       await books.client.insert({id: 42, title: 'After the restart', author: 'Reconnected'});
-      assert.equal(JSON.parse(((await line) as [string])[0]).id, 42);
-      child.kill('SIGINT');
-      assert.deepEqual(await exited, {code: 0, signal: null});
+      await watch.output('the book', (stdout) => stdout.includes('\n'));
+      assert.equal(JSON.parse(watch.stdout).id, 42);
     } finally {
-      child.kill('SIGKILL');
+      watch.interrupt();
       await books.close();
     }
+    assert.equal((await watch.finished).code, 0);
   });
 });

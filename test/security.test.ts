@@ -7,7 +7,8 @@ import {after, before, describe, test} from 'node:test';
 import {Status} from 'nice-grpc';
 import {createBooksClient} from '../src/client/client.js';
 import {startBooksServer} from './helpers/books-server.js';
-import {runCliProcess, startServerProcess} from './helpers/processes.js';
+import {runCliInProcess} from './helpers/cli-in-process.js';
+import {startServerProcess} from './helpers/processes.js';
 import {hasCode} from './helpers/status.js';
 
 describe('TLS', () => {
@@ -33,13 +34,13 @@ describe('TLS', () => {
       // By the name the certificate holds: TLS forbids an IP address as the
       // server name, and Node 26 refuses one outright.
       const address = books.address.replace('127.0.0.1', 'localhost');
-      const cli = (...args: string[]) => runCliProcess([...args, '--address', address, '--ca', join(dir, 'cert.pem')]);
+      const cli = (...args: string[]) => runCliInProcess([...args, '--address', address, '--ca', join(dir, 'cert.pem')]);
       assert.equal((await cli('insert', '2', 'The Three Musketeers', 'Alexandre Dumas')).code, 0);
       assert.equal(JSON.parse((await cli('get', '2', '--json')).stdout).title, 'The Three Musketeers');
       assert.match((await cli('list')).stdout, /^Server sent 2 book\(s\)\./);
       assert.equal((await cli('health')).stdout, 'SERVING\n');
       assert.equal((await cli('delete', '2')).code, 0);
-      const plaintext = await runCliProcess(['list', '--address', books.address, '--timeout', '2000']);
+      const plaintext = await runCliInProcess(['list', '--address', books.address, '--timeout', '2000']);
       assert.equal(plaintext.code, 1);
       assert.match(plaintext.stderr, /^books: cannot reach a books server at /);
     } finally {
@@ -102,12 +103,12 @@ describe('token auth', () => {
     writeFileSync(file, `${token}\n`);
     const server = await startServerProcess([], {BOOKS_TOKEN_FILE: file});
     try {
-      const denied = await runCliProcess(['insert', '5', 'A', 'B', '--address', server.address]);
+      const denied = await runCliInProcess(['insert', '5', 'A', 'B', '--address', server.address]);
       assert.equal(denied.code, 1);
       assert.match(denied.stderr, /UNAUTHENTICATED/);
-      const fromEnv = await runCliProcess(['insert', '5', 'A', 'B', '--address', server.address], {BOOKS_TOKEN: token});
+      const fromEnv = await runCliInProcess(['insert', '5', 'A', 'B', '--address', server.address], {BOOKS_TOKEN: token});
       assert.equal(fromEnv.code, 0, fromEnv.stderr);
-      const fromFile = await runCliProcess(['delete', '5', '--address', server.address, '--token-file', file]);
+      const fromFile = await runCliInProcess(['delete', '5', '--address', server.address, '--token-file', file]);
       assert.equal(fromFile.code, 0, fromFile.stderr);
       assert.ok(!JSON.stringify(server.logs).includes(token), 'the token appears in the logs');
       assert.equal((server.logs[0]?.['config'] as Record<string, unknown>)['token'], 'set');

@@ -5,8 +5,7 @@ import type {Book} from '../src/domain/book.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {createBooksClient} from '../src/client/client.js';
 import {startBooksServer} from './helpers/books-server.js';
-import {openWatcher} from './helpers/watcher.js';
-import {startServerProcess, type Exit} from './helpers/processes.js';
+import {startServerProcess} from './helpers/processes.js';
 
 /** A store whose inserts wait until the test lets them through. */
 class GatedStore extends MemoryStore {
@@ -42,31 +41,6 @@ describe('shutdown', () => {
     late.close();
     await books.close();
   });
-
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    test(`${signal} with an open watch: the watch ends UNAVAILABLE and the server exits 0 promptly`, async () => {
-      const server = await startServerProcess();
-      const {client, close} = createBooksClient(server.address);
-      try {
-        const watcher = openWatcher(client);
-        await watcher.ready;
-        const started = performance.now();
-        server.child.kill(signal);
-        const exit: Exit = await server.exited;
-        assert.deepEqual(exit, {code: 0, signal: null});
-        assert.ok(performance.now() - started < 3000, 'the server took too long to stop');
-        const error = await watcher.ended;
-        assert.ok(error instanceof ClientError && error.code === Status.UNAVAILABLE, String(error));
-        assert.deepEqual(
-          server.logs.map((line) => line['msg']).filter((msg) => msg !== 'call'),
-          ['starting', 'listening', 'stopping', 'stopped'],
-        );
-      } finally {
-        close();
-        server.child.kill('SIGKILL');
-      }
-    });
-  }
 
   test('with a drain delay, the server answers NOT_SERVING, still serving, before it stops', async () => {
     const server = await startServerProcess(['--drain-delay-ms', '1500']);

@@ -8,35 +8,12 @@ import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
 import {startBooksServer} from './helpers/books-server.js';
 import {eventually} from './helpers/eventually.js';
-import {openWatcher, type Watcher} from './helpers/watcher.js';
+import {openWatcher} from './helpers/watcher.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 const book = (id: number) => ({id, title: `Book ${id}`, author: `Author ${id}`});
 
 describe('Watch', () => {
-  for (const count of [2, 100, 1000]) {
-    test(`fans every insert out to ${count} watchers, once each, in insert order`, async () => {
-      const books = await startBooksServer();
-      try {
-        // Spread the watchers over a few connections, as separate clients would be.
-        const clients = [books.client, ...Array.from({length: 3}, () => books.connect().client)];
-        const watchers: Watcher[] = Array.from({length: count}, (_, i) => openWatcher(clients[i % clients.length]!));
-        await Promise.all(watchers.map((watcher) => watcher.ready));
-        assert.equal(books.hub.watcherCount, count);
-
-        const inserted = Array.from({length: 10}, (_, i) => book(1000 + i));
-        for (const next of inserted) await books.client.insert(next);
-        await Promise.all(watchers.map((watcher) => watcher.received(inserted.length)));
-        for (const watcher of watchers) assert.deepEqual(watcher.books, inserted);
-
-        for (const watcher of watchers) watcher.cancel();
-        await eventually('every watcher has left the hub', () => books.hub.watcherCount === 0);
-      } finally {
-        await books.close();
-      }
-    });
-  }
-
   test('streams only books inserted after the watch began', async () => {
     const books = await startBooksServer();
     try {
@@ -78,12 +55,16 @@ describe('Watch', () => {
       const child = spawn(process.execPath, [fixture('watch-forever.js'), books.address, '2'], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const [line] = (await once(createInterface({input: child.stdout}), 'line')) as [string];
-      assert.equal(line, 'ready');
-      assert.equal(books.hub.watcherCount, 2);
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-      await eventually('both watchers have left the hub', () => books.hub.watcherCount === 0);
+      try {
+        const [line] = (await once(createInterface({input: child.stdout}), 'line')) as [string];
+        assert.equal(line, 'ready');
+        assert.equal(books.hub.watcherCount, 2);
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+        await eventually('both watchers have left the hub', () => books.hub.watcherCount === 0);
+      } finally {
+        child.kill('SIGKILL');
+      }
     } finally {
       await books.close();
     }
@@ -142,13 +123,13 @@ describe('Watch', () => {
     }
   });
 
-  test('shutdown ends open watches with UNAVAILABLE and completes promptly', async () => {
-    const books = await startBooksServer({shutdownTimeoutMs: 10_000});
+  test('shutdown ends open watches with UNAVAILABLE and completes without waiting for them', async () => {
+    // A shutdown timeout far beyond the test's: a shutdown that waited for
+    // the watches to end would not complete before the test is cancelled.
+    const books = await startBooksServer({shutdownTimeoutMs: 600_000});
     const watchers = [openWatcher(books.client), openWatcher(books.connect().client)];
     await Promise.all(watchers.map((watcher) => watcher.ready));
-    const started = performance.now();
     await books.server.shutdown();
-    assert.ok(performance.now() - started < 2000, 'shutdown waited for the watches');
     for (const watcher of watchers) {
       const error = await watcher.ended;
       assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);

@@ -134,8 +134,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program.usage('<command> [options]');
 
   try {
-    program.parse(['node', 'books', ...argv], {run: false});
-    // cac has printed the help or the version.
+    // cac prints --help and --version with console.info: they belong on the CLI's stdout.
+    withConsoleInfo((text) => io.stdout(text), () => program.parse(['node', 'books', ...argv], {run: false}));
     const versionShown = program.options['version'] === true && program.matchedCommand === undefined;
     if (program.options['help'] === true || versionShown) return EXIT_OK;
     if (program.matchedCommand === undefined) {
@@ -179,6 +179,17 @@ async function call(
     return EXIT_CALL_FAILED;
   } finally {
     connection.close();
+  }
+}
+
+/** Runs `body` with cac's console.info output sent to `write`. */
+function withConsoleInfo(write: (text: string) => unknown, body: () => unknown): void {
+  const info = console.info;
+  console.info = (text: unknown) => void write(`${String(text)}\n`);
+  try {
+    body();
+  } finally {
+    console.info = info;
   }
 }
 

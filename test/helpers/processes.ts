@@ -6,6 +6,20 @@ import {fileURLToPath} from 'node:url';
 /** The compiled `books` command, as `pnpm cli` runs it, and `pnpm server` as `books server`. */
 export const BOOKS_BIN = fileURLToPath(new URL('../../src/bin/books.js', import.meta.url));
 
+/**
+ * Every child still running. A test kills its children in `t.after` or
+ * `finally`; this is the last resort for a test that was cancelled while
+ * waiting, so that no child outlives the test file.
+ */
+const running = new Set<ChildProcess>();
+process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
+function tracked(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -28,10 +42,12 @@ export async function startServerProcess(
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const store = args.some((arg) => ['--store', '--db', '--database-url'].includes(arg)) ? [] : ['--store', 'memory'];
-  const child = spawn(process.execPath, [BOOKS_BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {...process.env, ...env},
-  });
+  const child = tracked(
+    spawn(process.execPath, [BOOKS_BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {...process.env, ...env},
+    }),
+  );
   const exited = exitOf(child);
   const logs: Record<string, unknown>[] = [];
   const address = await new Promise<string>((resolve, reject) => {
@@ -57,15 +73,21 @@ export async function runCliProcess(args: readonly string[], env: Record<string,
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = await exitOf(child);
-  return {...exit, stdout, stderr};
+  try {
+    const exit = await exitOf(child);
+    return {...exit, stdout, stderr};
+  } finally {
+    child.kill('SIGKILL');
+  }
 }
 
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [BOOKS_BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {...process.env, BOOKS_ADDRESS: '', ...env},
-  });
+  return tracked(
+    spawn(process.execPath, [BOOKS_BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {...process.env, BOOKS_ADDRESS: '', ...env},
+    }),
+  );
 }
 
 export async function exitOf(child: ChildProcess): Promise<Exit> {
@@ -84,14 +106,16 @@ export async function runServerProcess(
   started: (child: ChildProcess) => void,
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [BOOKS_BIN, 'server', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {...process.env, ...env},
-  });
+  const child = tracked(
+    spawn(process.execPath, [BOOKS_BIN, 'server', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {...process.env, ...env},
+    }),
+  );
   started(child);
   const output = {stdout: '', stderr: ''};
-  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
   // 'close', not 'exit': the last output may still be in the pipes when the process exits.
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   return {code, signal, ...output};

@@ -46,7 +46,7 @@ export interface RawAnswer {
  * complete answer arrives within `timeoutMs`: a server that hangs on bad
  * input fails the test rather than stalling it.
  */
-export async function rawCall(address: string, request: RawRequest, timeoutMs = 5000): Promise<RawAnswer> {
+export async function rawCall(address: string, request: RawRequest, timeoutMs = 20_000): Promise<RawAnswer> {
   const session = connect(`http://${address}`);
   // A connection-level error ends the answer below with 'close'; keep it from being thrown.
   session.on('error', () => {});
