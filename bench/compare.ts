@@ -58,7 +58,12 @@ const after: SystemUnderTest<'after'> = {
   args: [...PRODUCT.args.filter((arg, index, all) => arg !== '--store' && all[index - 1] !== '--store'), ...storeArgs],
   freshDatabase: sqlite,
 };
-const before: SystemUnderTest<'before'> = {...after, name: 'before', description: `${ref} (${commit})`, main: beforeMain};
+const before: SystemUnderTest<'before'> = {
+  ...after,
+  name: 'before',
+  description: `${ref} (${commit})`,
+  main: beforeMain,
+};
 
 const list = (text: string): string[] => text.split(',').map((part) => part.trim());
 const cases: UnaryCase[] = list(values.methods).flatMap((method) =>

@@ -36,7 +36,12 @@ const results: BenchResults = {
   mode: plan.mode,
   date: new Date().toISOString(),
   commit: describeCommit(),
-  machine: {node: process.versions.node, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: `${platform()} ${release()}`},
+  machine: {
+    node: process.versions.node,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    platform: `${platform()} ${release()}`,
+  },
   systems: {
     product: PRODUCT.description,
     sqlite: PRODUCT_SQLITE.description,
@@ -54,7 +59,8 @@ writeFileSync(join(args.outDir, 'bench.json'), `${JSON.stringify(results, null, 
 writeFileSync(join(args.outDir, 'bench.svg'), renderChart(results));
 writeFileSync(join(args.outDir, 'bench.md'), renderMarkdown(results, 'bench.svg'));
 log(`report written to ${args.outDir}/bench.{md,json,svg}`);
-for (const target of results.targets) log(`target ${target.met ? 'met   ' : 'MISSED'} ${target.target}: ${target.measured}`);
+for (const target of results.targets)
+  log(`target ${target.met ? 'met   ' : 'MISSED'} ${target.target}: ${target.measured}`);
 for (const failure of results.failures) log(`FAILED ${failure}`);
 process.exit(results.failures.length === 0 ? 0 : 1);
 

@@ -76,7 +76,9 @@ export const QUICK_PLAN: Plan = {
     durationMs: 1000,
   },
   watch: {
-    cases: [{watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 100, warmupSeconds: 0.5, insertSeconds: 2}],
+    cases: [
+      {watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 100, warmupSeconds: 0.5, insertSeconds: 2},
+    ],
     rounds: 1,
     drainStallMs: 3000,
     drainCapMs: 15_000,

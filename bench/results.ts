@@ -73,7 +73,12 @@ export interface BenchResults {
   readonly mode: 'full' | 'quick';
   readonly date: string;
   readonly commit: string;
-  readonly machine: {readonly node: string; readonly cpus: number; readonly cpuModel: string; readonly platform: string};
+  readonly machine: {
+    readonly node: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly platform: string;
+  };
   readonly systems: Record<AnySystemName, string>;
   readonly unary: UnaryCaseResult[];
   readonly watch: WatchCaseResult[];

@@ -42,7 +42,8 @@ export const BASELINE: SystemUnderTest<'baseline'> = {
 
 export const PRODUCT_SQLITE: SystemUnderTest<'sqlite'> = {
   name: 'sqlite',
-  description: 'the books server with its default durable store, SQLite (WAL, synchronous=FULL), on the machine\'s temporary directory (unary cases only)',
+  description:
+    "the books server with its default durable store, SQLite (WAL, synchronous=FULL), on the machine's temporary directory (unary cases only)",
   main: PRODUCT_SERVER_MAIN,
   args: ['--host', '127.0.0.1', '--port', '0', '--log-level', 'info', '--store', 'sqlite'],
   freshDatabase: true,
@@ -102,7 +103,10 @@ export async function startServer<Name extends string>(system: SystemUnderTest<N
 function listeningAddress(child: ChildProcess, name: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const lines = createInterface({input: child.stdout!});
-    const timer = setTimeout(() => fail(`${name} server did not log "listening" within ${LISTEN_TIMEOUT_MS} ms`), LISTEN_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(`${name} server did not log "listening" within ${LISTEN_TIMEOUT_MS} ms`),
+      LISTEN_TIMEOUT_MS,
+    );
     const fail = (message: string): void => {
       clearTimeout(timer);
       lines.close();
@@ -115,7 +119,9 @@ function listeningAddress(child: ChildProcess, name: string): Promise<string> {
       lines.close();
       resolve(String(entry['address']));
     });
-    child.once('exit', (code, signal) => fail(`${name} server exited before listening (code ${code}, signal ${signal})`));
+    child.once('exit', (code, signal) =>
+      fail(`${name} server exited before listening (code ${code}, signal ${signal})`),
+    );
   });
 }
 

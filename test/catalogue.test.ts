@@ -27,7 +27,7 @@ describe('Catalogue', () => {
     await catalogue.delete(123);
     await catalogue.insert({id: 123, title: 'Bleak House', author: 'Charles Dickens'});
     assert.deepEqual(
-      ((await catalogue.listPage(1000, '')).books).map((book) => book.id),
+      (await catalogue.listPage(1000, '')).books.map((book) => book.id),
       [2, 7, 123],
     );
   });
@@ -57,10 +57,7 @@ describe('Catalogue', () => {
     await assert.rejects(catalogue.insert({...dune, title: ''}), assertInvalid('title'));
     await assert.rejects(catalogue.insert({...dune, title: ' \t\n'}), assertInvalid('title'));
     await assert.rejects(catalogue.insert({...dune, author: ''}), assertInvalid('author'));
-    await assert.rejects(
-      catalogue.insert({...dune, author: 'x'.repeat(MAX_TEXT_LENGTH + 1)}),
-      assertInvalid('author'),
-    );
+    await assert.rejects(catalogue.insert({...dune, author: 'x'.repeat(MAX_TEXT_LENGTH + 1)}), assertInvalid('author'));
     assert.deepEqual((await catalogue.listPage(1000, '')).books, []);
   });
 
@@ -94,8 +91,13 @@ describe('Catalogue', () => {
     for (let id = 1; id <= 50; id++) await catalogue.insert({id, title: `T${id}`, author: 'A'});
     const first = await pending;
     const rest = await changes.next();
-    const batches = [first, rest].map((result) => (result.done === true ? [] : result.value.changes.map((change) => change.book.id)));
-    assert.deepEqual(batches.flat(), Array.from({length: 50}, (_, i) => i + 1));
+    const batches = [first, rest].map((result) =>
+      result.done === true ? [] : result.value.changes.map((change) => change.book.id),
+    );
+    assert.deepEqual(
+      batches.flat(),
+      Array.from({length: 50}, (_, i) => i + 1),
+    );
     assert.ok(batches[1]!.length >= 49, 'the backlog came as one batch');
     const lastCursor = rest.done === true ? '' : rest.value.cursor;
     // 61 more than it reads: the watch ends, and its cursor resumes it without a loss.
@@ -109,7 +111,10 @@ describe('Catalogue', () => {
       if (next.done === true) break;
       ids.push(...next.value.changes.map((change) => change.book.id));
     }
-    assert.deepEqual(ids, Array.from({length: 61}, (_, i) => i + 51));
+    assert.deepEqual(
+      ids,
+      Array.from({length: 61}, (_, i) => i + 51),
+    );
     await resumed.return();
     assert.equal(catalogue.hub.watcherCount, 0);
   });

@@ -10,7 +10,6 @@ import {MemoryStore} from '../src/store/memory-store.js';
 import {openSqlite} from '../src/store/sqlite-driver.js';
 import {SqliteStore} from '../src/store/sqlite-store.js';
 
-
 describe('the change log over time', () => {
   test('is trimmed in the background to its last changes', async (t) => {
     const store = new MemoryStore();
@@ -25,7 +24,10 @@ describe('the change log over time', () => {
       );
     // Until the first trim has run: the test's timeout bounds the wait.
     while (!(await isTrimmed())) await delay(5);
-    assert.deepEqual((await store.readChanges(7, 10)).map((change) => change.book.id), [8, 9, 10]);
+    assert.deepEqual(
+      (await store.readChanges(7, 10)).map((change) => change.book.id),
+      [8, 9, 10],
+    );
     assert.deepEqual(errors, []);
   });
 
@@ -44,6 +46,8 @@ describe('the change log over time', () => {
     assert.deepEqual(await store.get(5), {id: 5, title: 'Old', author: 'Book'});
     assert.equal(await store.lastPosition(), 0);
     await store.delete(5);
-    assert.deepEqual(await store.readChanges(0, 10), [{kind: 'deleted', book: {id: 5, title: 'Old', author: 'Book'}, position: 1}]);
+    assert.deepEqual(await store.readChanges(0, 10), [
+      {kind: 'deleted', book: {id: 5, title: 'Old', author: 'Book'}, position: 1},
+    ]);
   });
 });

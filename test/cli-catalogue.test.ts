@@ -43,13 +43,16 @@ describe('books CLI with large catalogues, export and import', () => {
     const {listBooks: _, watchChanges: __, ...workshopMethods} = BookServiceDefinition.methods;
     const workshop = createServer();
     const books = [book(1), book(2)];
-    workshop.add({...BookServiceDefinition, methods: workshopMethods}, {
-      list: async () => ({books}),
-      insert: async () => ({}),
-      get: async () => books[0]!,
-      delete: async () => ({}),
-      async *watch() {},
-    });
+    workshop.add(
+      {...BookServiceDefinition, methods: workshopMethods},
+      {
+        list: async () => ({books}),
+        insert: async () => ({}),
+        get: async () => books[0]!,
+        delete: async () => ({}),
+        async *watch() {},
+      },
+    );
     const port = await workshop.listen('127.0.0.1:0');
     try {
       const result = await runCliInProcess(['list', '--address', `127.0.0.1:${port}`]);
@@ -85,7 +88,13 @@ describe('books CLI with large catalogues, export and import', () => {
       // Import reads back what export wrote; the first hundred lines are enough
       // (the round trip below compares a whole file), and keep the test light.
       const file = join(dir, 'books.jsonl');
-      writeFileSync(file, lines.slice(0, 100).map((line) => `${line}\n`).join(''));
+      writeFileSync(
+        file,
+        lines
+          .slice(0, 100)
+          .map((line) => `${line}\n`)
+          .join(''),
+      );
 
       const imported = await runCliInProcess(['import', file, '--address', target.address]);
       assert.equal(imported.code, 0, imported.stderr);
@@ -94,7 +103,10 @@ describe('books CLI with large catalogues, export and import', () => {
         /^Imported .*books\.jsonl: 99 inserted, 1 already existed, 0 invalid, in [\d.]+ s \(\d+ books\/s\)\n$/,
       );
       const listed = await target.client.list({});
-      assert.deepEqual(listed.books.map((b) => b.id).sort((x, y) => x - y), Array.from({length: 100}, (_, i) => i + 1));
+      assert.deepEqual(
+        listed.books.map((b) => b.id).sort((x, y) => x - y),
+        Array.from({length: 100}, (_, i) => i + 1),
+      );
     });
 
     test('import reads CSV with quoted fields, and reports invalid lines by number', async () => {
@@ -121,8 +133,16 @@ describe('books CLI with large catalogues, export and import', () => {
       assert.match(result.stdout, /\n {2}line 5: title must not be empty or blank\n/);
       assert.match(result.stdout, /\n {2}line 8: expected 3 fields, found 4\n/);
       assert.match(result.stderr, /3 invalid line\(s\) not imported/);
-      assert.deepEqual(await target.client.get({id: 5002}), {id: 5002, title: 'War, and Peace', author: 'Leo "Lev" Tolstoy'});
-      assert.deepEqual(await target.client.get({id: 5004}), {id: 5004, title: 'A title over\r\ntwo lines', author: 'Someone'});
+      assert.deepEqual(await target.client.get({id: 5002}), {
+        id: 5002,
+        title: 'War, and Peace',
+        author: 'Leo "Lev" Tolstoy',
+      });
+      assert.deepEqual(await target.client.get({id: 5004}), {
+        id: 5004,
+        title: 'A title over\r\ntwo lines',
+        author: 'Someone',
+      });
     });
 
     test('import --json prints a machine-readable summary', async () => {

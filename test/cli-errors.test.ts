@@ -29,7 +29,10 @@ function fakeIo(env: Record<string, string> = {}): FakeIo {
   };
 }
 
-async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<{code: number; stdout: string; stderr: string}> {
+async function cli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{code: number; stdout: string; stderr: string}> {
   const io = fakeIo(env);
   const code = await runCli(args, io);
   return {code, stdout: io.out.join(''), stderr: io.err.join('')};
@@ -43,8 +46,16 @@ describe('CLI errors a person can act on', () => {
       [['list', '--prot'], 'Unknown option `--prot`', 'list '],
       [['insert', '5', 'Only a title'], 'missing required args for command `insert <id> <title> <author>`', 'insert '],
       [['get', 'abc'], '<id> must be an integer that fits in 32 bits, got "abc"', 'get '],
-      [['list', '--token-file', '/no/such/token'], "--token-file: ENOENT: no such file or directory, open '/no/such/token'", 'list '],
-      [['list', '--address', 'localhost:99999'], '--address must be host or host:port (a port from 1 to 65535), got "localhost:99999"', 'list '],
+      [
+        ['list', '--token-file', '/no/such/token'],
+        "--token-file: ENOENT: no such file or directory, open '/no/such/token'",
+        'list ',
+      ],
+      [
+        ['list', '--address', 'localhost:99999'],
+        '--address must be host or host:port (a port from 1 to 65535), got "localhost:99999"',
+        'list ',
+      ],
       [['fetch'], 'unknown command "fetch"', ''],
       [[], 'missing command', ''],
     ] as const) {
@@ -77,8 +88,19 @@ describe('CLI errors a person can act on', () => {
     const address = `127.0.0.1:${await freePort()}`;
     const refused = `books: cannot reach a books server at ${address} (connection refused)\n`;
     // A deadline longer than the test may run: a retried read would time the test out.
-    for (const args of [['list'], ['get', '1'], ['insert', '5', 'T', 'A'], ['health'], ['watch', '--reconnect'], ['changes', '--reconnect']]) {
-      assert.deepEqual(await cli([...args, '--address', address, '--timeout', '120000']), {code: 1, stdout: '', stderr: refused});
+    for (const args of [
+      ['list'],
+      ['get', '1'],
+      ['insert', '5', 'T', 'A'],
+      ['health'],
+      ['watch', '--reconnect'],
+      ['changes', '--reconnect'],
+    ]) {
+      assert.deepEqual(await cli([...args, '--address', address, '--timeout', '120000']), {
+        code: 1,
+        stdout: '',
+        stderr: refused,
+      });
     }
   });
 
@@ -107,7 +129,10 @@ describe('CLI errors a person can act on', () => {
       await books.close();
       const refused = `books: watch interrupted (cannot reach a books server at ${books.address}: connection refused); `;
       await eventually('a reconnection fails', () => io.err.some((line) => line.startsWith(refused)), 15_000);
-      assert.ok(io.err.every((line) => !line.includes('Resolution note')), io.err.join(''));
+      assert.ok(
+        io.err.every((line) => !line.includes('Resolution note')),
+        io.err.join(''),
+      );
     } finally {
       io.interrupt();
       assert.equal(await watching, 0);

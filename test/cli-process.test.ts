@@ -41,14 +41,23 @@ describe('books CLI as a process: the bin, exit status, a closed pipe', () => {
     });
     const usage = await runCliProcess(['get', 'abc'], env);
     assert.deepEqual([usage.code, usage.stdout], [2, '']);
-    assert.equal(usage.stderr, 'books: <id> must be an integer that fits in 32 bits, got "abc"\nRun \'books get --help\' for usage.\n');
+    assert.equal(
+      usage.stderr,
+      'books: <id> must be an integer that fits in 32 bits, got "abc"\nRun \'books get --help\' for usage.\n',
+    );
   });
 
   test('export into a reader that stops early (| head -n 1) exits 0 without a message', async (t) => {
     // A pipeline as a shell runs it; pipefail makes its status the CLI's.
     const child = spawn(
       'bash',
-      ['-c', 'set -o pipefail; "$0" "$1" export --address "$2" | head -n 1', process.execPath, BOOKS_BIN, books.address],
+      [
+        '-c',
+        'set -o pipefail; "$0" "$1" export --address "$2" | head -n 1',
+        process.execPath,
+        BOOKS_BIN,
+        books.address,
+      ],
       {stdio: ['ignore', 'pipe', 'pipe'], detached: true},
     );
     t.after(() => {

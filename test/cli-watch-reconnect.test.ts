@@ -19,7 +19,9 @@ describe('books watch --reconnect', () => {
     await eventually('the watch is open', () => cli.stderr.join('').includes('Watching'), 20_000);
     await server.connection.client.insert(book(1));
     const printed = (count: number): Promise<number[]> =>
-      cli.lines(count * 6).then((lines) => lines.filter((line) => line.includes('"id"')).map((line) => Number(/\d+/.exec(line)?.[0])));
+      cli
+        .lines(count * 6)
+        .then((lines) => lines.filter((line) => line.includes('"id"')).map((line) => Number(/\d+/.exec(line)?.[0])));
     assert.deepEqual(await printed(1), [1]);
     // A restart, and an insert that may come before the watch is back.
     server.servers.at(-1)!.child.kill('SIGTERM');
@@ -32,15 +34,18 @@ describe('books watch --reconnect', () => {
   test("falls back to Watch on a server without WatchChanges (the workshop's own)", async (t) => {
     const {listBooks: _, watchChanges: __, ...workshopMethods} = BookServiceDefinition.methods;
     const workshop = createServer();
-    workshop.add({...BookServiceDefinition, methods: workshopMethods}, {
-      list: async () => ({books: []}),
-      insert: async () => ({}),
-      get: async () => book(1),
-      delete: async () => ({}),
-      async *watch() {
-        yield book(5);
+    workshop.add(
+      {...BookServiceDefinition, methods: workshopMethods},
+      {
+        list: async () => ({books: []}),
+        insert: async () => ({}),
+        get: async () => book(1),
+        delete: async () => ({}),
+        async *watch() {
+          yield book(5);
+        },
       },
-    });
+    );
     const port = await workshop.listen('127.0.0.1:0');
     t.after(() => workshop.forceShutdown());
     const cli = startCli(t, ['watch', '--reconnect', '--json', '--address', `127.0.0.1:${port}`]);

@@ -165,22 +165,48 @@ describe('server settings: the store follows the database URL', () => {
   });
 
   test('the postgres store without a database URL is a usage error', () => {
-    assert.equal(configError(['--store', 'postgres']), 'the postgres store (--store) needs --database-url or DATABASE_URL');
-    assert.equal(configError([], {BOOKS_STORE: 'postgres'}), 'the postgres store (BOOKS_STORE) needs --database-url or DATABASE_URL');
+    assert.equal(
+      configError(['--store', 'postgres']),
+      'the postgres store (--store) needs --database-url or DATABASE_URL',
+    );
+    assert.equal(
+      configError([], {BOOKS_STORE: 'postgres'}),
+      'the postgres store (BOOKS_STORE) needs --database-url or DATABASE_URL',
+    );
   });
 });
 
 describe('server settings: each mistake is one line naming the flag or variable', () => {
   const cases: [string, readonly string[], Env, string][] = [
     ['an integer out of range', ['--port', '65536'], {}, '--port must be an integer from 0 to 65535, got "65536"'],
-    ['a negative integer', ['--watch-queue-size=-1'], {}, '--watch-queue-size must be an integer from 1 to 1000000, got "-1"'],
+    [
+      'a negative integer',
+      ['--watch-queue-size=-1'],
+      {},
+      '--watch-queue-size must be an integer from 1 to 1000000, got "-1"',
+    ],
     ['not an integer', [], {BOOKS_PORT: '50051.5'}, 'BOOKS_PORT must be an integer from 0 to 65535, got "50051.5"'],
     ['the second variable', [], {PORT: 'http'}, 'PORT must be an integer from 0 to 65535, got "http"'],
-    ['below the minimum', [], {BOOKS_KEEPALIVE_MS: '999'}, 'BOOKS_KEEPALIVE_MS must be an integer from 1000 to 86400000, got "999"'],
-    ['a heartbeat too frequent', ['--changes-heartbeat-ms', '99'], {}, '--changes-heartbeat-ms must be an integer from 100 to 3600000, got "99"'],
+    [
+      'below the minimum',
+      [],
+      {BOOKS_KEEPALIVE_MS: '999'},
+      'BOOKS_KEEPALIVE_MS must be an integer from 1000 to 86400000, got "999"',
+    ],
+    [
+      'a heartbeat too frequent',
+      ['--changes-heartbeat-ms', '99'],
+      {},
+      '--changes-heartbeat-ms must be an integer from 100 to 3600000, got "99"',
+    ],
     ['an optional integer', ['--metrics-port', 'x'], {}, '--metrics-port must be an integer from 0 to 65535, got "x"'],
     ['not one of a list', ['--store', 'disk'], {}, '--store must be one of sqlite, memory, postgres, got "disk"'],
-    ['a log level', [], {BOOKS_LOG_LEVEL: 'loud'}, 'BOOKS_LOG_LEVEL must be one of debug, info, warn, error, silent, got "loud"'],
+    [
+      'a log level',
+      [],
+      {BOOKS_LOG_LEVEL: 'loud'},
+      'BOOKS_LOG_LEVEL must be one of debug, info, warn, error, silent, got "loud"',
+    ],
     ['an empty text', ['--host', ''], {}, '--host must not be empty, got ""'],
     [
       'a schema that is not a plain SQL name',
@@ -188,9 +214,24 @@ describe('server settings: each mistake is one line naming the flag or variable'
       {},
       '--database-schema must be a lower-case SQL name (a-z, 0-9, _; at most 40 characters), got "Books;drop"',
     ],
-    ['a switch that is not true or false', [], {BOOKS_AUTH_READS: 'yes'}, 'BOOKS_AUTH_READS must be true or false, got "yes"'],
-    ['a database URL that is not a URL', ['--database-url', 'books'], {}, '--database-url must be a URL such as postgres://user:password@host:5432/books'],
-    ['a database URL of another kind', [], {DATABASE_URL: 'mysql://u:pw@h/db'}, 'DATABASE_URL must be a postgres:// URL, not mysql://'],
+    [
+      'a switch that is not true or false',
+      [],
+      {BOOKS_AUTH_READS: 'yes'},
+      'BOOKS_AUTH_READS must be true or false, got "yes"',
+    ],
+    [
+      'a database URL that is not a URL',
+      ['--database-url', 'books'],
+      {},
+      '--database-url must be a URL such as postgres://user:password@host:5432/books',
+    ],
+    [
+      'a database URL of another kind',
+      [],
+      {DATABASE_URL: 'mysql://u:pw@h/db'},
+      'DATABASE_URL must be a postgres:// URL, not mysql://',
+    ],
     ['a blank token', [], {BOOKS_TOKEN: ' \n'}, 'BOOKS_TOKEN is empty'],
     ['an unknown option', ['--prot', '50052'], {}, 'unknown option --prot (did you mean --port?)'],
     ['an unknown option like none', ['--colour'], {}, 'unknown option --colour'],
@@ -206,7 +247,10 @@ describe('server settings: each mistake is one line naming the flag or variable'
   }
 
   test('an unreadable or empty token file', () => {
-    assert.match(configError(['--token-file', join(dir, 'nope')]), /^cannot read the token file \(--token-file\): ENOENT/);
+    assert.match(
+      configError(['--token-file', join(dir, 'nope')]),
+      /^cannot read the token file \(--token-file\): ENOENT/,
+    );
     const empty = join(dir, 'empty');
     writeFileSync(empty, '\n');
     assert.equal(configError([], {BOOKS_TOKEN_FILE: empty}), 'the token file (BOOKS_TOKEN_FILE) is empty');
@@ -261,7 +305,10 @@ describe('server settings: --help and the README come from the declarations', ()
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     assert.ok(readme.includes(settingsTable()), 'README.md differs from the settings: run `pnpm docs:settings`');
     assert.equal(withSettingsTable(readme), readme);
-    assert.match(settingsTable(), /\n\| `--port` \| `BOOKS_PORT`, `PORT` \| `50051` \| port \(0 picks a free one\) \|\n/);
+    assert.match(
+      settingsTable(),
+      /\n\| `--port` \| `BOOKS_PORT`, `PORT` \| `50051` \| port \(0 picks a free one\) \|\n/,
+    );
   });
 });
 
@@ -273,7 +320,6 @@ after(() => {
 });
 
 describe('the server process: usage mistakes and help', () => {
-
   test('a usage mistake prints one line and where help is, and exits 2', async () => {
     const result = await runServerProcess(['--prot', '50052'], started);
     assert.deepEqual(result, {
@@ -284,14 +330,16 @@ describe('the server process: usage mistakes and help', () => {
     });
     const env = await runServerProcess(['--store', 'memory'], started, {BOOKS_TOKEN_FILE: join(dir, 'nope')});
     assert.equal(env.code, 2);
-    assert.match(env.stderr, /^books: cannot read the token file \(BOOKS_TOKEN_FILE\): ENOENT[^\n]*\nRun 'books server --help' for usage\.\n$/);
+    assert.match(
+      env.stderr,
+      /^books: cannot read the token file \(BOOKS_TOKEN_FILE\): ENOENT[^\n]*\nRun 'books server --help' for usage\.\n$/,
+    );
   });
 
   test('--help prints the help on stdout and exits 0', async () => {
     const result = await runServerProcess(['--help'], started);
     assert.deepEqual(result, {code: 0, signal: null, stdout: SERVER_HELP, stderr: ''});
   });
-
 });
 
 describe('the server process: ports in use', () => {
@@ -306,10 +354,16 @@ describe('the server process: ports in use', () => {
 
   test('a port already in use is one line naming --port, and exit status 1', async (t) => {
     const port = await heldPort(t);
-    const result = await runServerProcess(['--store', 'memory', '--host', '127.0.0.1', '--port', String(port)], started);
+    const result = await runServerProcess(
+      ['--store', 'memory', '--host', '127.0.0.1', '--port', String(port)],
+      started,
+    );
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `books: port ${port} is already in use (--port)\n`);
-    const logged = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logged = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.deepEqual(logged.at(-1)?.['error'], `port ${port} is already in use (--port)`);
   });
 

@@ -45,7 +45,8 @@ async function failureOf(
       (value: Record<string, unknown>) => Buffer.from(toBinary(type, create(type, value))),
       (bytes: Buffer) => bytes,
       request,
-      (failure, response) => (failure === null ? reject(new Error(`succeeded: ${String(response)}`)) : resolve(failure)),
+      (failure, response) =>
+        failure === null ? reject(new Error(`succeeded: ${String(response)}`)) : resolve(failure),
     );
   });
 }

@@ -14,7 +14,10 @@ describe('grpc.health.v1.Health', () => {
     try {
       assert.deepEqual(await health.check({service: ''}), {status: SERVING});
       assert.deepEqual(await health.check({service: 'books.BookService'}), {status: SERVING});
-      await assert.rejects(health.check({service: 'no.Such'}), (error) => error instanceof ClientError && error.code === Status.NOT_FOUND);
+      await assert.rejects(
+        health.check({service: 'no.Such'}),
+        (error) => error instanceof ClientError && error.code === Status.NOT_FOUND,
+      );
     } finally {
       close();
       await books.close();

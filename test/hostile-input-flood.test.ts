@@ -61,7 +61,9 @@ describe('hostile input: watches dropped without a goodbye', () => {
     books.logs.splice(0);
     const residue = (await settledHeapUsed()) - baseline;
     const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
-    t.diagnostic(`freed in ${Math.round(freedInMs)} ms; open watches held ${mib(held)}, ${mib(residue)} remained after`);
+    t.diagnostic(
+      `freed in ${Math.round(freedInMs)} ms; open watches held ${mib(held)}, ${mib(residue)} remained after`,
+    );
     // The open watches hold about 17 KiB each here (server and these raw
     // clients share the process). What remains is V8's compiled code and
     // type feedback plus pools, about 1 MiB; leaking even a quarter of the

@@ -86,7 +86,10 @@ describe('hostile input on the HTTP/2 port', () => {
     // gRPC's status code table: a unary request with no message is a
     // "request cardinality violation", UNIMPLEMENTED. grpc-js words it as if
     // every method were server-streaming.
-    const noMessage = {status: 'UNIMPLEMENTED', message: /^Received no request message for .*\/books\.BookService\/Insert$/} as const;
+    const noMessage = {
+      status: 'UNIMPLEMENTED',
+      message: /^Received no request message for .*\/books\.BookService\/Insert$/,
+    } as const;
 
     test('the prefix says 100 bytes, 17 come, the stream ends: UNIMPLEMENTED', async () => {
       const book = bookBytes(41, 'Truncated', 'Nobody');
@@ -181,7 +184,10 @@ describe('hostile input on the HTTP/2 port', () => {
       const answer = await rawCall(books.address, {headers, body: [get]});
       assertStatus(answer, {status: 'OK', message: 'OK'});
       // One length-prefixed Book: the seed book.
-      assert.deepEqual(answer.body.subarray(5), bookBytes(SEED_BOOKS[0]!.id, SEED_BOOKS[0]!.title, SEED_BOOKS[0]!.author));
+      assert.deepEqual(
+        answer.body.subarray(5),
+        bookBytes(SEED_BOOKS[0]!.id, SEED_BOOKS[0]!.title, SEED_BOOKS[0]!.author),
+      );
       await assertUnharmed();
     });
   });
@@ -190,7 +196,11 @@ describe('hostile input on the HTTP/2 port', () => {
     const seedIds = SEED_BOOKS.map((book) => book.id);
 
     test('a field number the contract does not have is skipped, as protobuf requires: OK', async () => {
-      const book = Buffer.concat([bookBytes(50, 'Unknown fields', 'Skipped'), varintField(99, 7), bytesField(1000, 'extra')]);
+      const book = Buffer.concat([
+        bookBytes(50, 'Unknown fields', 'Skipped'),
+        varintField(99, 7),
+        bytesField(1000, 'extra'),
+      ]);
       assertStatus(await call(books.address, 'Insert', grpcFrame(book)), {status: 'OK', message: 'OK'});
       assert.deepEqual(await books.client.get({id: 50}), {id: 50, title: 'Unknown fields', author: 'Skipped'});
       await assertUnharmed([...seedIds, 50]);
@@ -216,7 +226,12 @@ describe('hostile input on the HTTP/2 port', () => {
     });
 
     test('field number 0, which does not exist, before the author: INTERNAL, not a book without an author', async () => {
-      const book = Buffer.concat([varintField(1, 56), bytesField(2, 'Cut short'), Buffer.from([0x00]), bytesField(3, 'Hidden')]);
+      const book = Buffer.concat([
+        varintField(1, 56),
+        bytesField(2, 'Cut short'),
+        Buffer.from([0x00]),
+        bytesField(3, 'Hidden'),
+      ]);
       assertStatus(await call(books.address, 'Insert', grpcFrame(book)), {
         status: 'INTERNAL',
         message: 'Error deserializing request',
@@ -225,7 +240,12 @@ describe('hostile input on the HTTP/2 port', () => {
     });
 
     test('an end-group tag outside any group, then the rest of a book: INTERNAL', async () => {
-      const book = Buffer.concat([varintField(1, 57), fieldKey(2, WireType.endGroup), bytesField(2, 'After'), bytesField(3, 'Hidden')]);
+      const book = Buffer.concat([
+        varintField(1, 57),
+        fieldKey(2, WireType.endGroup),
+        bytesField(2, 'After'),
+        bytesField(3, 'Hidden'),
+      ]);
       assertStatus(await call(books.address, 'Insert', grpcFrame(book)), {
         status: 'INTERNAL',
         message: 'Error deserializing request',
@@ -243,7 +263,12 @@ describe('hostile input on the HTTP/2 port', () => {
     });
 
     test('a string whose length runs past the message (2 GiB claimed): INTERNAL', async () => {
-      const book = Buffer.concat([varintField(1, 54), fieldKey(2, WireType.lengthDelimited), varint(2 ** 31), Buffer.from('short')]);
+      const book = Buffer.concat([
+        varintField(1, 54),
+        fieldKey(2, WireType.lengthDelimited),
+        varint(2 ** 31),
+        Buffer.from('short'),
+      ]);
       assertStatus(await call(books.address, 'Insert', grpcFrame(book)), {
         status: 'INTERNAL',
         message: 'Error deserializing request',
@@ -271,7 +296,10 @@ describe('hostile input on the HTTP/2 port', () => {
     });
 
     test('an unknown repeated field with 8,000 entries in the request of Get: skipped, OK', async () => {
-      const request = Buffer.concat([...Array.from({length: 8000}, () => varintField(7, 1)), bookIdBytes(SEED_BOOKS[0]!.id)]);
+      const request = Buffer.concat([
+        ...Array.from({length: 8000}, () => varintField(7, 1)),
+        bookIdBytes(SEED_BOOKS[0]!.id),
+      ]);
       assert.ok(request.length <= MAX_REQUEST_BYTES);
       const answer = await call(books.address, 'Get', grpcFrame(request));
       assertStatus(answer, {status: 'OK', message: 'OK'});

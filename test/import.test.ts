@@ -57,14 +57,28 @@ describe('books import', () => {
     const result = await runImport(server, csv);
     assert.equal(result.code, 1);
     assert.match(result.stdout, /: 3 inserted, 1 already existed, 2 invalid, in /);
-    assert.match(result.stdout, /\n {2}line 6: id must be a 32-bit integer, got "abc"\n {2}line 7: expected 3 fields, found 4\n$/);
-    assert.deepEqual(await server.client.get({id: 101}), {id: 101, title: 'War, and Peace', author: 'Leo "Lev" Tolstoy'});
-    assert.deepEqual(await server.client.get({id: 102}), {id: 102, title: 'A title over\r\ntwo lines', author: 'Someone'});
+    assert.match(
+      result.stdout,
+      /\n {2}line 6: id must be a 32-bit integer, got "abc"\n {2}line 7: expected 3 fields, found 4\n$/,
+    );
+    assert.deepEqual(await server.client.get({id: 101}), {
+      id: 101,
+      title: 'War, and Peace',
+      author: 'Leo "Lev" Tolstoy',
+    });
+    assert.deepEqual(await server.client.get({id: 102}), {
+      id: 102,
+      title: 'A title over\r\ntwo lines',
+      author: 'Someone',
+    });
     assert.deepEqual(await server.client.get({id: 104}), {id: 104, title: 'The "Best" Book', author: 'Anon'});
   });
 
   test('CSV: an unterminated quote is reported at the line its record starts, after importing what came before', async () => {
-    const csv = file('unterminated.csv', 'id,title,author\n201,Fine,Author\n\n202,"Never closed,Author\n203,Lost,Author\n');
+    const csv = file(
+      'unterminated.csv',
+      'id,title,author\n201,Fine,Author\n\n202,"Never closed,Author\n203,Lost,Author\n',
+    );
     const result = await runImport(server, csv);
     assert.equal(result.code, 1);
     assert.match(result.stdout, /: 1 inserted, 0 already existed, 1 invalid, in /);
@@ -80,17 +94,26 @@ describe('books import', () => {
     const csv = file('runaway.csv', `id,title,author\n301,"Runaway,Author\n${'302,Title,Author\n'.repeat(10_000)}`);
     const result = await runImport(server, csv);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /\n {2}line 2: a record longer than 64 KiB starts here \(an unterminated quote\?\), so the rest/);
+    assert.match(
+      result.stdout,
+      /\n {2}line 2: a record longer than 64 KiB starts here \(an unterminated quote\?\), so the rest/,
+    );
   });
 
   test('an id that appears twice in one file is reported with both lines, in CSV and JSON Lines', async () => {
     const csv = file('twice.csv', 'id,title,author\n401,First,A\n402,Other,B\n401,Second,C\n');
     const fromCsv = await runImport(server, csv);
     assert.equal(fromCsv.code, 1);
-    assert.match(fromCsv.stdout, /: 2 inserted, 0 already existed, 1 invalid, in [^\n]*\n {2}line 4: id 401 already appears on line 2\n$/);
+    assert.match(
+      fromCsv.stdout,
+      /: 2 inserted, 0 already existed, 1 invalid, in [^\n]*\n {2}line 4: id 401 already appears on line 2\n$/,
+    );
     assert.equal((await server.client.get({id: 401})).title, 'First');
 
-    const jsonl = file('twice.jsonl', ['{"id":501,"title":"T","author":"A"}', '', '{"id":501,"title":"U","author":"B"}', ''].join('\n'));
+    const jsonl = file(
+      'twice.jsonl',
+      ['{"id":501,"title":"T","author":"A"}', '', '{"id":501,"title":"U","author":"B"}', ''].join('\n'),
+    );
     const fromJsonLines = await runImport(server, jsonl);
     assert.match(fromJsonLines.stdout, /\n {2}line 3: id 501 already appears on line 1\n$/);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
-import {ClientError, Status} from 'nice-grpc';
+import {type ClientError, Status} from 'nice-grpc';
 import {createBooksClient} from '../src/client/client.js';
 import {startBooksServer} from './helpers/books-server.js';
 import {eventually} from './helpers/eventually.js';

@@ -19,7 +19,10 @@ function sample(metrics: string, name: string, labels: Record<string, string> = 
 describe('Prometheus metrics', () => {
   test('the server process serves RPC counts by method and code, latencies and open watchers', async () => {
     const server = await startServerProcess(['--metrics-port', '0']);
-    const metricsUrl = String(server.logs.find((line) => line['msg'] === 'listening')?.['metrics']).replace('0.0.0.0', '127.0.0.1');
+    const metricsUrl = String(server.logs.find((line) => line['msg'] === 'listening')?.['metrics']).replace(
+      '0.0.0.0',
+      '127.0.0.1',
+    );
     const {client, close} = createBooksClient(server.address);
     try {
       await client.list({});

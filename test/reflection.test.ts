@@ -5,9 +5,10 @@ import {startBooksServer} from './helpers/books-server.js';
 import {ReflectionClient} from './helpers/reflection-client.js';
 
 type Callback = (error: grpc.ServiceError | null, response: Record<string, unknown>) => void;
-type DynamicClient = grpc.Client & Record<string, (request: object, callback: Callback) => void> & {
-  watch(request: object): grpc.ClientReadableStream<Record<string, unknown>>;
-};
+type DynamicClient = grpc.Client &
+  Record<string, (request: object, callback: Callback) => void> & {
+    watch(request: object): grpc.ClientReadableStream<Record<string, unknown>>;
+  };
 
 function call(client: DynamicClient, method: string, request: object): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -26,7 +27,15 @@ describe('server reflection', () => {
         assert.equal(health.length, 1);
         const services = await reflection.loadService('books.BookService');
         const service = (services['books'] as grpc.GrpcObject)['BookService'] as grpc.ServiceClientConstructor;
-        assert.deepEqual(Object.keys(service.service).sort(), ['Delete', 'Get', 'Insert', 'List', 'ListBooks', 'Watch', 'WatchChanges']);
+        assert.deepEqual(Object.keys(service.service).sort(), [
+          'Delete',
+          'Get',
+          'Insert',
+          'List',
+          'ListBooks',
+          'Watch',
+          'WatchChanges',
+        ]);
       } finally {
         await books.close();
       }
@@ -51,7 +60,10 @@ describe('server reflection', () => {
       assert.equal((await call(client, 'Get', {id: 2}))['title'], 'The Three Musketeers');
       assert.equal(((await call(client, 'ListBooks', {page_size: 1}))['books'] as unknown[]).length, 1);
       await call(client, 'Delete', {id: 2});
-      await assert.rejects(call(client, 'Get', {id: 2}), (error: grpc.ServiceError) => error.code === grpc.status.NOT_FOUND);
+      await assert.rejects(
+        call(client, 'Get', {id: 2}),
+        (error: grpc.ServiceError) => error.code === grpc.status.NOT_FOUND,
+      );
     } finally {
       client.close();
       await books.close();

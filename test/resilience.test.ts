@@ -56,7 +56,10 @@ describe('client resilience', () => {
       onRetry: () => (retried = true),
     });
     try {
-      await assert.rejects(client.get({id: 123}), (error) => error instanceof ClientError && error.code === Status.UNAVAILABLE);
+      await assert.rejects(
+        client.get({id: 123}),
+        (error) => error instanceof ClientError && error.code === Status.UNAVAILABLE,
+      );
       assert.deepEqual([retried, reached()], [false, false]);
     } finally {
       close();

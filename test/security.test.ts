@@ -18,11 +18,29 @@ describe('TLS', () => {
   before(() => {
     // A certificate made for this test, valid for localhost and 127.0.0.1.
     dir = mkdtempSync(join(tmpdir(), 'books-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], {stdio: 'ignore'});
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      {stdio: 'ignore'},
+    );
     cert = readFileSync(join(dir, 'cert.pem'));
     key = readFileSync(join(dir, 'key.pem'));
   });
@@ -34,7 +52,8 @@ describe('TLS', () => {
       // By the name the certificate holds: TLS forbids an IP address as the
       // server name, and Node 26 refuses one outright.
       const address = books.address.replace('127.0.0.1', 'localhost');
-      const cli = (...args: string[]) => runCliInProcess([...args, '--address', address, '--ca', join(dir, 'cert.pem')]);
+      const cli = (...args: string[]) =>
+        runCliInProcess([...args, '--address', address, '--ca', join(dir, 'cert.pem')]);
       assert.equal((await cli('insert', '2', 'The Three Musketeers', 'Alexandre Dumas')).code, 0);
       assert.equal(JSON.parse((await cli('get', '2', '--json')).stdout).title, 'The Three Musketeers');
       assert.match((await cli('list')).stdout, /^Server sent 2 book\(s\)\./);
@@ -106,7 +125,9 @@ describe('token auth', () => {
       const denied = await runCliInProcess(['insert', '5', 'A', 'B', '--address', server.address]);
       assert.equal(denied.code, 1);
       assert.match(denied.stderr, /UNAUTHENTICATED/);
-      const fromEnv = await runCliInProcess(['insert', '5', 'A', 'B', '--address', server.address], {BOOKS_TOKEN: token});
+      const fromEnv = await runCliInProcess(['insert', '5', 'A', 'B', '--address', server.address], {
+        BOOKS_TOKEN: token,
+      });
       assert.equal(fromEnv.code, 0, fromEnv.stderr);
       const fromFile = await runCliInProcess(['delete', '5', '--address', server.address, '--token-file', file]);
       assert.equal(fromFile.code, 0, fromFile.stderr);

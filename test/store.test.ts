@@ -43,9 +43,13 @@ for (const kind of RUNNABLE_STORES) {
         }
       });
 
-    withStore('a new store holds its seed', async (store) => {
-      assert.deepEqual(await listAll(store), [book(123)]);
-    }, [book(123)]);
+    withStore(
+      'a new store holds its seed',
+      async (store) => {
+        assert.deepEqual(await listAll(store), [book(123)]);
+      },
+      [book(123)],
+    );
 
     withStore('insert, get, delete; ids are unique', async (store) => {
       await store.insert(book(1));
@@ -65,13 +69,18 @@ for (const kind of RUNNABLE_STORES) {
         store.delete(4),
       ]);
       assert.deepEqual(
-        outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value ?? 'ok' : outcome.reason.constructor.name)),
+        outcomes.map((outcome) =>
+          outcome.status === 'fulfilled' ? (outcome.value ?? 'ok') : outcome.reason.constructor.name,
+        ),
         ['ok', 'BookExistsError', 'ok', false],
       );
       assert.deepEqual((await listAll(store)).map((b) => b.id).sort(), [1, 2, 3]);
       assert.equal((await store.get(1))?.title, 'Title 1');
       const logged = await store.readChanges(0, 100);
-      assert.deepEqual(logged.map((change) => change.kind), ['created', 'created', 'created']);
+      assert.deepEqual(
+        logged.map((change) => change.kind),
+        ['created', 'created', 'created'],
+      );
       assert.deepEqual(logged.map((change) => change.book.id).sort(), [1, 2, 3]);
     });
 
@@ -92,7 +101,10 @@ for (const kind of RUNNABLE_STORES) {
         pages.map((page) => page.length),
         [10, 10, 5],
       );
-      assert.deepEqual(pages.flat(), Array.from({length: 25}, (_, i) => i + 1));
+      assert.deepEqual(
+        pages.flat(),
+        Array.from({length: 25}, (_, i) => i + 1),
+      );
       assert.deepEqual(await readAllPages(store, 25), [pages.flat()]);
     });
 
@@ -102,61 +114,89 @@ for (const kind of RUNNABLE_STORES) {
       await store.delete(3);
       await store.delete(4);
       const second = await store.listPage(first.next ?? -1, 3);
-      assert.deepEqual(first.books.map((b) => b.id), [1, 2, 3]);
-      assert.deepEqual(second.books.map((b) => b.id), [5, 6]);
+      assert.deepEqual(
+        first.books.map((b) => b.id),
+        [1, 2, 3],
+      );
+      assert.deepEqual(
+        second.books.map((b) => b.id),
+        [5, 6],
+      );
       assert.equal(second.next, undefined);
     });
 
-    withStore('logs each committed insert and delete in order, at positions with no gap, and wakes listeners', async (store) => {
-      let wakeUps = 0;
-      store.onChanges(() => wakeUps++);
-      assert.equal(await store.lastPosition(), 0);
-      await store.insert(book(1));
-      await assert.rejects(store.insert(book(1)), BookExistsError);
-      assert.equal(await store.delete(9), false);
-      await store.insert(book(2));
-      assert.equal(await store.delete(1), true);
-      const expected = [
-        {kind: 'created', book: book(1), position: 1},
-        {kind: 'created', book: book(2), position: 2},
-        {kind: 'deleted', book: book(1), position: 3},
-      ];
-      assert.deepEqual(await store.readChanges(0, 10), expected);
-      assert.deepEqual(await store.readChanges(1, 1), expected.slice(1, 2));
-      assert.deepEqual(await store.readChanges(3, 10), []);
-      assert.equal(await store.lastPosition(), 3);
-      await eventually('listeners are woken', () => wakeUps > 0);
-    });
+    withStore(
+      'logs each committed insert and delete in order, at positions with no gap, and wakes listeners',
+      async (store) => {
+        let wakeUps = 0;
+        store.onChanges(() => wakeUps++);
+        assert.equal(await store.lastPosition(), 0);
+        await store.insert(book(1));
+        await assert.rejects(store.insert(book(1)), BookExistsError);
+        assert.equal(await store.delete(9), false);
+        await store.insert(book(2));
+        assert.equal(await store.delete(1), true);
+        const expected = [
+          {kind: 'created', book: book(1), position: 1},
+          {kind: 'created', book: book(2), position: 2},
+          {kind: 'deleted', book: book(1), position: 3},
+        ];
+        assert.deepEqual(await store.readChanges(0, 10), expected);
+        assert.deepEqual(await store.readChanges(1, 1), expected.slice(1, 2));
+        assert.deepEqual(await store.readChanges(3, 10), []);
+        assert.equal(await store.lastPosition(), 3);
+        await eventually('listeners are woken', () => wakeUps > 0);
+      },
+    );
 
-    withStore('trimming keeps the last changes; reading from before them is refused, naming the oldest kept', async (store) => {
-      for (let id = 1; id <= 5; id++) await store.insert(book(id));
-      await store.trimChanges(2);
-      assert.deepEqual((await store.readChanges(3, 10)).map((change) => change.position), [4, 5]);
-      await assert.rejects(store.readChanges(2, 10), (error) => error instanceof ChangesTrimmedError && error.oldest === 3);
-      await assert.rejects(store.readChanges(0, 10), ChangesTrimmedError);
-      await store.trimChanges(0);
-      assert.deepEqual((await store.readChanges(4, 10)).map((change) => change.position), [5]);
-      assert.equal(await store.lastPosition(), 5);
-    });
+    withStore(
+      'trimming keeps the last changes; reading from before them is refused, naming the oldest kept',
+      async (store) => {
+        for (let id = 1; id <= 5; id++) await store.insert(book(id));
+        await store.trimChanges(2);
+        assert.deepEqual(
+          (await store.readChanges(3, 10)).map((change) => change.position),
+          [4, 5],
+        );
+        await assert.rejects(
+          store.readChanges(2, 10),
+          (error) => error instanceof ChangesTrimmedError && error.oldest === 3,
+        );
+        await assert.rejects(store.readChanges(0, 10), ChangesTrimmedError);
+        await store.trimChanges(0);
+        assert.deepEqual(
+          (await store.readChanges(4, 10)).map((change) => change.position),
+          [5],
+        );
+        assert.equal(await store.lastPosition(), 5);
+      },
+    );
 
-    withStore('a snapshot reads the books as of its position, whatever is written meanwhile', async (store) => {
-      for (let id = 1; id <= 5; id++) await store.insert(book(id));
-      const snapshot = await store.snapshot();
-      await store.delete(2);
-      await store.insert(book(6));
-      const seen: number[][] = [];
-      await store.delete(4);
-      for await (const page of snapshot.pages(2)) {
-        seen.push(page.map((b) => b.id));
-        await store.delete(seen.length + 4);
-      }
-      assert.equal(snapshot.position, 5);
-      assert.deepEqual(seen, [[1, 2], [3, 4], [5]]);
-      assert.deepEqual((await listAll(store)).map((b) => b.id), [1, 3]);
-    }, []);
+    withStore(
+      'a snapshot reads the books as of its position, whatever is written meanwhile',
+      async (store) => {
+        for (let id = 1; id <= 5; id++) await store.insert(book(id));
+        const snapshot = await store.snapshot();
+        await store.delete(2);
+        await store.insert(book(6));
+        const seen: number[][] = [];
+        await store.delete(4);
+        for await (const page of snapshot.pages(2)) {
+          seen.push(page.map((b) => b.id));
+          await store.delete(seen.length + 4);
+        }
+        assert.equal(snapshot.position, 5);
+        assert.deepEqual(seen, [[1, 2], [3, 4], [5]]);
+        assert.deepEqual(
+          (await listAll(store)).map((b) => b.id),
+          [1, 3],
+        );
+      },
+      [],
+    );
 
     withStore('keeps text exactly, including non-ASCII characters', async (store) => {
-      const unusual = {id: 77, title: 'Les Misérables 📚 — «tome 1»', author: "O'Brien \"Quote\" 李白"};
+      const unusual = {id: 77, title: 'Les Misérables 📚 — «tome 1»', author: 'O\'Brien "Quote" 李白'};
       await store.insert(unusual);
       assert.deepEqual(await store.get(77), unusual);
     });
@@ -173,7 +213,10 @@ for (const kind of RUNNABLE_STORES) {
           assert.deepEqual(await listAll(second), [book(1)]);
           // The log and the catalogue's identity (in every cursor) survive too.
           assert.equal(second.catalogueId, first.catalogueId);
-          assert.deepEqual((await second.readChanges(0, 10)).map((change) => change.kind), ['created', 'deleted']);
+          assert.deepEqual(
+            (await second.readChanges(0, 10)).map((change) => change.kind),
+            ['created', 'deleted'],
+          );
           await second.close();
           const other = kind.create();
           const elsewhere = await other.open();

@@ -164,7 +164,10 @@ for (const kind of RUNNABLE_STORES) {
         token = page.nextPageToken;
       }
       assert.equal(replica.size, catalogue.size);
-      assert.deepEqual([...replica.entries()].sort(([a], [b]) => a - b), [...catalogue.entries()].sort(([a], [b]) => a - b));
+      assert.deepEqual(
+        [...replica.entries()].sort(([a], [b]) => a - b),
+        [...catalogue.entries()].sort(([a], [b]) => a - b),
+      );
     });
   });
 }

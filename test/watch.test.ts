@@ -38,7 +38,9 @@ describe('Watch', () => {
       watcher.cancel();
       assert.ok(isAbortError(await watcher.ended));
       await eventually('the watcher has left the hub', () => books.hub.watcherCount === 0);
-      await eventually('the call is logged', () => books.logs.some((line) => line['method'] === '/books.BookService/Watch'));
+      await eventually('the call is logged', () =>
+        books.logs.some((line) => line['method'] === '/books.BookService/Watch'),
+      );
       const lines = books.logs.filter((line) => line['method'] === '/books.BookService/Watch');
       assert.deepEqual(
         lines.map((line) => [line['level'], line['code']]),

@@ -12,7 +12,11 @@ import {GrpcMessageReader} from '../load/grpc-message-reader.js';
 // no flow of statuses beyond OK): it shows what the platform allows.
 
 const {values} = parseArgs({
-  options: {host: {type: 'string', default: '127.0.0.1'}, port: {type: 'string', default: '0'}, 'log-level': {type: 'string'}},
+  options: {
+    host: {type: 'string', default: '127.0.0.1'},
+    port: {type: 'string', default: '0'},
+    'log-level': {type: 'string'},
+  },
 });
 
 const books = new Map<number, Book>(SEED_BOOKS.map((book) => [book.id, book]));
@@ -27,11 +31,16 @@ function frame(bytes: Uint8Array): Buffer {
 }
 
 const EMPTY_FRAME = frame(Empty.encode({}).finish());
-const RESPONSE_HEADERS = {[constants.HTTP2_HEADER_STATUS]: 200, [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc'};
+const RESPONSE_HEADERS = {
+  [constants.HTTP2_HEADER_STATUS]: 200,
+  [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+};
 
 function answer(stream: ServerHttp2Stream, body: Buffer | undefined, status = 0, message = ''): void {
   stream.respond(RESPONSE_HEADERS, {waitForTrailers: true});
-  stream.once('wantTrailers', () => stream.sendTrailers({'grpc-status': String(status), ...(message ? {'grpc-message': message} : {})}));
+  stream.once('wantTrailers', () =>
+    stream.sendTrailers({'grpc-status': String(status), ...(message ? {'grpc-message': message} : {})}),
+  );
   if (body === undefined) stream.end();
   else stream.end(body);
 }
@@ -51,7 +60,8 @@ server.on('stream', (stream, headers) => {
       for (const watcher of watchers) watcher.write(framed);
       return answer(stream, EMPTY_FRAME);
     }
-    if (path === '/books.BookService/List') return answer(stream, frame(BookList.encode({books: [...books.values()]}).finish()));
+    if (path === '/books.BookService/List')
+      return answer(stream, frame(BookList.encode({books: [...books.values()]}).finish()));
     if (path === '/books.BookService/Watch') {
       stream.respond(RESPONSE_HEADERS);
       watchers.add(stream);

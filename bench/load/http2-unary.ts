@@ -11,7 +11,12 @@ import {GrpcMessageReader} from './grpc-message-reader.js';
  */
 export function http2UnaryCall(session: ClientHttp2Session, path: string, message: Uint8Array): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const stream = session.request({':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers'});
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
     const reader = new GrpcMessageReader();
     const responses: Uint8Array[] = [];
     let status: unknown;
@@ -29,7 +34,10 @@ export function http2UnaryCall(session: ClientHttp2Session, path: string, messag
     stream.on('error', reject);
     stream.on('close', () => {
       if (status === '0' && responses.length === 1) resolve(responses[0]!);
-      else reject(new Error(`${path}: grpc-status ${String(status)} ${String(details ?? '')} (${responses.length} messages)`));
+      else
+        reject(
+          new Error(`${path}: grpc-status ${String(status)} ${String(details ?? '')} (${responses.length} messages)`),
+        );
     });
     stream.end(frame(message));
   });

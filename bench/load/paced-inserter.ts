@@ -43,5 +43,10 @@ export async function insertAtRate(
     );
   }
   await Promise.all(calls);
-  return {sent: count, failed, ...(firstError === undefined ? {} : {firstError}), seconds: (performance.now() - started) / 1000};
+  return {
+    sent: count,
+    failed,
+    ...(firstError === undefined ? {} : {firstError}),
+    seconds: (performance.now() - started) / 1000,
+  };
 }

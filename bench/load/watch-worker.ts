@@ -109,7 +109,9 @@ function openWatcher(session: ClientHttp2Session): Promise<void> {
     ended++;
     firstError ??= why;
   };
-  stream.on('trailers', (trailers) => end(`watch ended: grpc-status ${String(trailers['grpc-status'])} ${String(trailers['grpc-message'] ?? '')}`));
+  stream.on('trailers', (trailers) =>
+    end(`watch ended: grpc-status ${String(trailers['grpc-status'])} ${String(trailers['grpc-message'] ?? '')}`),
+  );
   stream.on('error', (error: Error) => end(`watch failed: ${error.message}`));
   stream.on('close', () => end('watch closed'));
 

@@ -10,7 +10,11 @@ import {SEED_BOOKS} from '../../src/domain/seed-books.js';
 // cost of nice-grpc itself (this server pays it too) from the product's own.
 
 const {values} = parseArgs({
-  options: {host: {type: 'string', default: '127.0.0.1'}, port: {type: 'string', default: '0'}, 'log-level': {type: 'string'}},
+  options: {
+    host: {type: 'string', default: '127.0.0.1'},
+    port: {type: 'string', default: '0'},
+    'log-level': {type: 'string'},
+  },
 });
 
 const books = new Map<number, Book>(SEED_BOOKS.map((book) => [book.id, book]));
@@ -19,7 +23,8 @@ const watchers = new Set<(book: Book) => void>();
 function checked(book: Book): Book {
   if (book.id <= 0) throw new ServerError(Status.INVALID_ARGUMENT, 'id must be positive');
   for (const field of ['title', 'author'] as const) {
-    if (book[field].trim() === '') throw new ServerError(Status.INVALID_ARGUMENT, `${field} must not be empty or blank`);
+    if (book[field].trim() === '')
+      throw new ServerError(Status.INVALID_ARGUMENT, `${field} must not be empty or blank`);
   }
   return book;
 }

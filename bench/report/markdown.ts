@@ -26,7 +26,9 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     '',
     '| target | measured | met |',
     '|---|---|---|',
-    ...results.targets.map((target) => `| ${target.target} | ${target.measured} | ${target.met ? 'met' : '**missed**'} |`),
+    ...results.targets.map(
+      (target) => `| ${target.target} | ${target.measured} | ${target.met ? 'met' : '**missed**'} |`,
+    ),
     '',
   ];
   if (results.failures.length > 0) {
@@ -39,27 +41,29 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
       'Closed-loop callers (`c`) over HTTP/2 connections (`conn`). Server CPU per call is read from',
       '/proc and is steadier than throughput on a shared machine; load CPU near 1.0 means the load',
       'process, not the server, set the pace. The plain nice-grpc server pays what nice-grpc costs',
-      'and nothing of the product\'s own: product over plain is the product\'s overhead (below 1) or gain.',
+      "and nothing of the product's own: product over plain is the product's overhead (below 1) or gain.",
       'Product (SQLite) acknowledges each write once it is committed to disk (synchronous=FULL).',
       '',
       '| case | product req/s | baseline req/s | plain nice-grpc req/s | product (SQLite) req/s | ratio | product / plain | product p50 / p99 / max ms | product (SQLite) p50 / p99 / max ms | baseline p50 / p99 / max ms | server CPU µs/call product / baseline / plain | load CPU product / baseline |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|',
-      ...results.unary.map(({name, ratio, plainRatio, systems: {product, sqlite, baseline, plain}}) =>
-        [
-          name,
-          withSpread(product.requestsPerSecond, 0),
-          withSpread(baseline.requestsPerSecond, 0),
-          withSpread(plain.requestsPerSecond, 0),
-          withSpread(sqlite.requestsPerSecond, 0),
-          `**${ratio.toFixed(2)}**`,
-          plainRatio.toFixed(2),
-          latencies(product),
-          latencies(sqlite),
-          latencies(baseline),
-          [product, baseline, plain].map((system) => system.serverCpuMicrosPerCall.median.toFixed(0)).join(' / '),
-          `${product.loadCpuShare.median.toFixed(2)} / ${baseline.loadCpuShare.median.toFixed(2)}`,
-        ].join(' | '),
-      ).map((row) => `| ${row} |`),
+      ...results.unary
+        .map(({name, ratio, plainRatio, systems: {product, sqlite, baseline, plain}}) =>
+          [
+            name,
+            withSpread(product.requestsPerSecond, 0),
+            withSpread(baseline.requestsPerSecond, 0),
+            withSpread(plain.requestsPerSecond, 0),
+            withSpread(sqlite.requestsPerSecond, 0),
+            `**${ratio.toFixed(2)}**`,
+            plainRatio.toFixed(2),
+            latencies(product),
+            latencies(sqlite),
+            latencies(baseline),
+            [product, baseline, plain].map((system) => system.serverCpuMicrosPerCall.median.toFixed(0)).join(' / '),
+            `${product.loadCpuShare.median.toFixed(2)} / ${baseline.loadCpuShare.median.toFixed(2)}`,
+          ].join(' | '),
+        )
+        .map((row) => `| ${row} |`),
       '',
     );
   }
@@ -69,7 +73,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
       '',
       'Delivery latency runs from just before the Insert call to the moment a watcher decodes the book',
       '(the send time travels in the title), over the timed inserts that follow a warm-up. Every book,',
-      'warm-up included, must reach every watcher in order. Memory is the server\'s RSS growth while',
+      "warm-up included, must reach every watcher in order. Memory is the server's RSS growth while",
       'the watchers opened, divided by their number. CPU is per second of timed inserts (1.0 = one core);',
       'a server at 1.0 could not keep up. Server µs per delivery is its CPU from the first insert until',
       'every watcher had every book, over the books delivered: the cost of a delivery, kept up or not.',

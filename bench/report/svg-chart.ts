@@ -27,7 +27,13 @@ const LABELS: Record<AnySystemName, string> = {
   floor: 'floor (node:http2)',
 };
 const UNARY_SYSTEMS: readonly AnySystemName[] = ['product', 'sqlite', 'baseline', 'plain'];
-const COLOURS: Record<AnySystemName, string> = {product: '#2b6cb0', sqlite: '#805ad5', baseline: '#a0aec0', plain: '#f6ad55', floor: '#68d391'};
+const COLOURS: Record<AnySystemName, string> = {
+  product: '#2b6cb0',
+  sqlite: '#805ad5',
+  baseline: '#a0aec0',
+  plain: '#f6ad55',
+  floor: '#68d391',
+};
 
 /** Throughput and latency per case, as a self-contained SVG (no fonts or scripts fetched). */
 export function renderChart(results: BenchResults): string {
@@ -38,7 +44,10 @@ export function renderChart(results: BenchResults): string {
       unit: 'req/s',
       scale: 'linear',
       systems: UNARY_SYSTEMS,
-      rows: results.unary.map(({name, systems}) => ({label: name, values: medians(systems, (result) => result.requestsPerSecond)})),
+      rows: results.unary.map(({name, systems}) => ({
+        label: name,
+        values: medians(systems, (result) => result.requestsPerSecond),
+      })),
     });
     panels.push({
       title: 'Unary p99 latency (lower is better)',
@@ -97,7 +106,9 @@ function renderPanel(panel: Panel, top: number): string {
   const out = [`<text x="10" y="${top + 14}" font-size="13" font-weight="bold">${escape(panel.title)}</text>`];
   panel.rows.forEach((row, index) => {
     const rowTop = top + PANEL_HEADER + index * rowHeight(panel);
-    out.push(`<text x="${LABEL_WIDTH - 8}" y="${rowTop + BAR_HEIGHT + 3}" text-anchor="end">${escape(row.label)}</text>`);
+    out.push(
+      `<text x="${LABEL_WIDTH - 8}" y="${rowTop + BAR_HEIGHT + 3}" text-anchor="end">${escape(row.label)}</text>`,
+    );
     panel.systems.forEach((system, bar) => {
       const value = row.values[system] ?? Number.NaN;
       const width = Number.isFinite(value) ? Math.max(1, share(value) * barSpace) : 0;

@@ -63,7 +63,8 @@ export function findFailures({unary, watch, startup}: Measured): string[] {
   const failures: string[] = [];
   for (const result of unary) {
     for (const [system, outcome] of Object.entries(result.systems)) {
-      if (outcome.errors > 0) failures.push(`${result.name}, ${system}: ${outcome.errors} calls failed: ${outcome.firstError}`);
+      if (outcome.errors > 0)
+        failures.push(`${result.name}, ${system}: ${outcome.errors} calls failed: ${outcome.firstError}`);
     }
   }
   for (const result of watch) {

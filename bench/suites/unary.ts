@@ -6,7 +6,15 @@ import {UNARY_WORKER_MAIN} from '../paths.js';
 import type {Plan, UnaryCase} from '../plan.js';
 import {readCpuSeconds} from '../proc-stats.js';
 import type {UnaryCaseResult, UnarySystemResult} from '../results.js';
-import {BASELINE, PLAIN, PRODUCT, PRODUCT_SQLITE, startServer, type RunningServer, type SystemUnderTest} from '../systems.js';
+import {
+  BASELINE,
+  PLAIN,
+  PRODUCT,
+  PRODUCT_SQLITE,
+  startServer,
+  type RunningServer,
+  type SystemUnderTest,
+} from '../systems.js';
 import {spreadOf} from '../stats.js';
 import {BOOK_METHODS} from '../wire/book-methods.js';
 import {connectClient, unaryCall} from '../wire/grpc-client.js';
@@ -66,12 +74,21 @@ export async function measureInTurns<Name extends string>(
     for (let round = 0; round < rounds; round++) {
       const first = round % servers.length;
       for (const server of [...servers.slice(first), ...servers.slice(0, first)]) {
-        const params: UnaryLoadParams = {address: server.address, ...unaryCase, warmupMs, durationMs, firstId: ids.next};
+        const params: UnaryLoadParams = {
+          address: server.address,
+          ...unaryCase,
+          warmupMs,
+          durationMs,
+          firstId: ids.next,
+        };
         ids.next += 1_000_000;
         measured.get(server.system.name)!.push(await measureUnaryCase(server, params));
       }
     }
-    return Object.fromEntries([...measured].map(([name, runs]) => [name, summariseUnary(runs)])) as Record<Name, UnarySystemResult>;
+    return Object.fromEntries([...measured].map(([name, runs]) => [name, summariseUnary(runs)])) as Record<
+      Name,
+      UnarySystemResult
+    >;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
   }

@@ -63,7 +63,12 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
     const product = summarise(measured.product);
     const baseline = summarise(measured.baseline);
     const floor = summarise(measured.floor);
-    results.push({name, ...watchCase, systems: {product, baseline, floor}, p99Ratio: product.p99Ms.median / baseline.p99Ms.median});
+    results.push({
+      name,
+      ...watchCase,
+      systems: {product, baseline, floor},
+      p99Ratio: product.p99Ms.median / baseline.p99Ms.median,
+    });
   }
   return results;
 }
@@ -91,10 +96,13 @@ export async function measureWatchCase(
       };
       workers.push(forkWorker(WATCH_WORKER_MAIN, params));
     }
-    const readies = await Promise.all(workers.map((worker) => nextReport<WatchReport, 'ready'>(worker, 'ready', 90_000)));
+    const readies = await Promise.all(
+      workers.map((worker) => nextReport<WatchReport, 'ready'>(worker, 'ready', 90_000)),
+    );
     const openSeconds = (performance.now() - opening) / 1000;
     const refused = readies.find((ready) => ready.failed > 0);
-    if (refused !== undefined) throw new Error(`${system.name}: ${refused.failed} watchers failed to open: ${refused.firstError}`);
+    if (refused !== undefined)
+      throw new Error(`${system.name}: ${refused.failed} watchers failed to open: ${refused.firstError}`);
     await sleep(500);
     const rssAfter = readRssBytes(server.pid);
 
@@ -189,13 +197,16 @@ function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult
     maxMs: spreadOf(latencies.map((latency) => latency.maxMs)),
     memoryPerWatcherBytes: spreadOf(measurements.map((measurement) => measurement.memoryPerWatcherBytes)),
     openSeconds: spreadOf(measurements.map((measurement) => measurement.openSeconds)),
-    serverCpuShare: spreadOf(measurements.map((measurement) => measurement.serverCpuSeconds / measurement.insertSeconds)),
+    serverCpuShare: spreadOf(
+      measurements.map((measurement) => measurement.serverCpuSeconds / measurement.insertSeconds),
+    ),
     serverMicrosPerDelivery: spreadOf(
       measurements.map((measurement) => (measurement.deliveryCpuSeconds * 1e6) / Math.max(1, measurement.expected)),
     ),
     loadCpuShare: spreadOf(
       measurements.map(
-        (measurement) => measurement.results.reduce((sum, result) => sum + result.cpuSeconds, 0) / measurement.insertSeconds,
+        (measurement) =>
+          measurement.results.reduce((sum, result) => sum + result.cpuSeconds, 0) / measurement.insertSeconds,
       ),
     ),
   };
@@ -211,4 +222,3 @@ function mergedLatency(results: readonly WatchResult[]): LatencyHistogram {
 function share(total: number, parts: number, index: number): number {
   return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
-

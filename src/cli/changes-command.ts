@@ -51,7 +51,8 @@ export async function changes(
   });
   try {
     for await (const {changes: batch, cursor, snapshotRestarted} of feed) {
-      if (snapshotRestarted) io.stderr('books: the snapshot broke off before its end and starts again from its first book\n');
+      if (snapshotRestarted)
+        io.stderr('books: the snapshot broke off before its end and starts again from its first book\n');
       for (const change of batch) {
         await io.stdout(formatChange(change, options.json));
         if (flags.cursorFile !== undefined && change.cursor !== '') storeCursor(flags.cursorFile, change.cursor);

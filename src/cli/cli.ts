@@ -43,7 +43,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     };
 
   program
-    .option('--address <host[:port]>', `server address, port ${DEFAULT_PORT} if left out (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`)
+    .option(
+      '--address <host[:port]>',
+      `server address, port ${DEFAULT_PORT} if left out (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`,
+    )
     .option('--json', 'print JSON only: one object per line')
     .option(
       '--timeout <ms>',
@@ -52,9 +55,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--tls', 'connect with TLS, trusting the system certificate authorities')
     .option('--ca <file>', 'connect with TLS, trusting this PEM certificate authority')
     .option('--token-file <file>', 'file holding the bearer token (env BOOKS_TOKEN holds the token itself)');
-  program.command('list', 'List all books').action(
-    run((options) => call(io, options, 'list', (client) => list(client, io, options))),
-  );
+  program
+    .command('list', 'List all books')
+    .action(run((options) => call(io, options, 'list', (client) => list(client, io, options))));
   program.command('insert <id> <title> <author>', 'Insert a book').action(
     run((options, id, title, author) => {
       const book = {id: parseId(id), title: title ?? '', author: author ?? ''};
@@ -90,8 +93,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--from <cursor>', 'start right after this cursor (from an earlier --json line)')
     .option('--existing', 'first print every book already in the catalogue, as inserts')
     .option('--reconnect', 'after any break, resume from the last change with backoff: nothing lost, nothing repeated')
-    .option('--cursor-file <file>', 'start after the cursor stored in this file, if any, and store it after each change')
-    .action(run((options) => call(io, options, 'changes', (client, {reached}) => changes(client, io, options, options, reached))));
+    .option(
+      '--cursor-file <file>',
+      'start after the cursor stored in this file, if any, and store it after each change',
+    )
+    .action(
+      run((options) =>
+        call(io, options, 'changes', (client, {reached}) => changes(client, io, options, options, reached)),
+      ),
+    );
   program.command('export', 'Write every book as JSON Lines (one object per line)').action(
     run((options) =>
       call(io, options, 'export', async (client) => {
@@ -135,7 +145,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   try {
     // cac prints --help and --version with console.info: they belong on the CLI's stdout.
-    withConsoleInfo((text) => io.stdout(text), () => program.parse(['node', 'books', ...argv], {run: false}));
+    withConsoleInfo(
+      (text) => io.stdout(text),
+      () => program.parse(['node', 'books', ...argv], {run: false}),
+    );
     const versionShown = program.options['version'] === true && program.matchedCommand === undefined;
     if (program.options['help'] === true || versionShown) return EXIT_OK;
     if (program.matchedCommand === undefined) {
@@ -175,7 +188,9 @@ async function call(
   } catch (error: unknown) {
     if (error instanceof UsageError) throw error;
     const gaveUp = error instanceof ClientError && error.code === Status.DEADLINE_EXCEEDED && retriedFor !== undefined;
-    io.stderr(formatCallError(what, {address: options.address, reached: connection.reached()}, gaveUp ? retriedFor : error));
+    io.stderr(
+      formatCallError(what, {address: options.address, reached: connection.reached()}, gaveUp ? retriedFor : error),
+    );
     return EXIT_CALL_FAILED;
   } finally {
     connection.close();

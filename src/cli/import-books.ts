@@ -55,7 +55,8 @@ export async function importBooks(
       () => void summary.inserted++,
       (error: unknown) => {
         if (error instanceof ClientError && error.code === Status.ALREADY_EXISTS) summary.alreadyExisted++;
-        else if (error instanceof ClientError && error.code === Status.INVALID_ARGUMENT) invalid(record.line, error.details);
+        else if (error instanceof ClientError && error.code === Status.INVALID_ARGUMENT)
+          invalid(record.line, error.details);
         else failure ??= error;
       },
     );

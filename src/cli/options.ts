@@ -31,7 +31,9 @@ export function readGlobalOptions(raw: unknown, env: CliIo['env']): GlobalOption
   const ca = options['ca'] === undefined ? undefined : readOption('--ca', String(options['ca']));
   const tls = ca === undefined ? options['tls'] === true : {ca};
   const tokenFile = options['tokenFile'];
-  const token = (tokenFile === undefined ? env['BOOKS_TOKEN'] : readOption('--token-file', String(tokenFile)).toString())?.trim();
+  const token = (
+    tokenFile === undefined ? env['BOOKS_TOKEN'] : readOption('--token-file', String(tokenFile)).toString()
+  )?.trim();
   return {
     address,
     json: options['json'] === true,
@@ -63,7 +65,12 @@ export function parseAddress(text: string): string {
   if (/^(unix|unix-abstract|dns|ipv4|ipv6|vsock):/.test(text)) return text;
   const bareIpv6 = !text.startsWith('[') && text.split(':').length > 2;
   const url = URL.parse(`grpc://${bareIpv6 ? `[${text}]` : text}`);
-  if (url === null || url.hostname === '' || url.port === '0' || `${url.username}${url.pathname}${url.search}${url.hash}` !== '') {
+  if (
+    url === null ||
+    url.hostname === '' ||
+    url.port === '0' ||
+    `${url.username}${url.pathname}${url.search}${url.hash}` !== ''
+  ) {
     throw new UsageError(`--address must be host or host:port (a port from 1 to 65535), got "${text}"`);
   }
   return `${url.hostname}:${url.port === '' ? DEFAULT_PORT : url.port}`;

@@ -117,9 +117,11 @@ function unreachableReason(error: ClientError, reached: boolean): string | undef
   if (reached && !details.startsWith('No connection established')) return undefined;
   const socketError = /\b(E[A-Z_]+) /.exec(details)?.[1];
   if (socketError !== undefined && socketError in SOCKET_ERRORS) return SOCKET_ERRORS[socketError];
-  if (/wrong version number|packet length too long/.test(details)) return 'TLS handshake failed: is the server using TLS?';
+  if (/wrong version number|packet length too long/.test(details))
+    return 'TLS handshake failed: is the server using TLS?';
   if (/Last error: Protocol error/.test(details)) return 'not a gRPC server: it does not speak HTTP/2';
-  if (/Last error: Failed to connect/.test(details)) return 'the server closed the connection; if it uses TLS, add --tls or --ca';
+  if (/Last error: Failed to connect/.test(details))
+    return 'the server closed the connection; if it uses TLS, add --tls or --ca';
   // The last error alone, without grpc-js's framing, an empty resolution note, or a timestamp.
   const lastError = /Last error: (?:Error: )?([^\n]*?)\.?(?: \(\S+\))?\.? Resolution note:/.exec(details)?.[1];
   return lastError ?? details;

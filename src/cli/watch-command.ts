@@ -17,7 +17,12 @@ const RECONNECT_MAX_MS = 10_000;
  * server never reached is reported at once, as for any command: --reconnect
  * waits out a server that was there.
  */
-export async function watch(client: BooksClient, io: CliIo, options: GlobalOptions, reached: () => boolean): Promise<void> {
+export async function watch(
+  client: BooksClient,
+  io: CliIo,
+  options: GlobalOptions,
+  reached: () => boolean,
+): Promise<void> {
   if (options.reconnect) {
     try {
       await watchThroughChanges(client, io, options, reached);
@@ -55,7 +60,12 @@ export async function watch(client: BooksClient, io: CliIo, options: GlobalOptio
 }
 
 /** Inserted books from the change feed, resumed after every break from the last change printed. */
-async function watchThroughChanges(client: BooksClient, io: CliIo, options: GlobalOptions, reached: () => boolean): Promise<void> {
+async function watchThroughChanges(
+  client: BooksClient,
+  io: CliIo,
+  options: GlobalOptions,
+  reached: () => boolean,
+): Promise<void> {
   for (;;) {
     const feed = followChanges(client, {
       openTimeoutMs: options.timeout,
@@ -72,7 +82,8 @@ async function watchThroughChanges(client: BooksClient, io: CliIo, options: Glob
     try {
       for await (const {changes} of feed) {
         for (const {type, book} of changes) {
-          if (type === ChangeType.CHANGE_TYPE_CREATED && book !== undefined) await io.stdout(formatWatchedBook(book, options.json));
+          if (type === ChangeType.CHANGE_TYPE_CREATED && book !== undefined)
+            await io.stdout(formatWatchedBook(book, options.json));
         }
       }
       return;

@@ -61,7 +61,11 @@ export async function* followChanges(
   let snapshotRestarted = false;
   let retryMs = FIRST_RETRY_MS;
   for (;;) {
-    let failure: unknown = new ClientError('/books.BookService/WatchChanges', Status.UNAVAILABLE, 'the server ended the stream');
+    let failure: unknown = new ClientError(
+      '/books.BookService/WatchChanges',
+      Status.UNAVAILABLE,
+      'the server ended the stream',
+    );
     const opening = new AbortController();
     const timer = setTimeout(() => opening.abort(), openTimeoutMs);
     let opened = false;
@@ -87,7 +91,11 @@ export async function* followChanges(
       if (signal.aborted) return;
       failure =
         isAbortError(error) && !opened
-          ? new ClientError('/books.BookService/WatchChanges', Status.DEADLINE_EXCEEDED, `no answer within ${openTimeoutMs} ms`)
+          ? new ClientError(
+              '/books.BookService/WatchChanges',
+              Status.DEADLINE_EXCEEDED,
+              `no answer within ${openTimeoutMs} ms`,
+            )
           : error;
       if (!reconnect || !reached() || !isWorthResuming(failure)) throw failure;
     } finally {
@@ -109,8 +117,12 @@ export async function* followChanges(
 export function isWorthResuming(error: unknown): boolean {
   return (
     error instanceof ClientError &&
-    [Status.UNAVAILABLE, Status.RESOURCE_EXHAUSTED, Status.DEADLINE_EXCEEDED, Status.INTERNAL, Status.CANCELLED].includes(
-      error.code,
-    )
+    [
+      Status.UNAVAILABLE,
+      Status.RESOURCE_EXHAUSTED,
+      Status.DEADLINE_EXCEEDED,
+      Status.INTERNAL,
+      Status.CANCELLED,
+    ].includes(error.code)
   );
 }

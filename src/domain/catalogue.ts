@@ -3,7 +3,13 @@ import type {BookStore} from './book-store.js';
 import type {Change, ChangeBatch} from './change.js';
 import {CHANGES_PER_READ, ChangeFeed} from './change-feed.js';
 import {decodeCursor} from './cursor.js';
-import {BookNotFoundError, ChangesTrimmedError, InvalidArgumentError, rejectViolations, type FieldViolation} from './errors.js';
+import {
+  BookNotFoundError,
+  ChangesTrimmedError,
+  InvalidArgumentError,
+  rejectViolations,
+  type FieldViolation,
+} from './errors.js';
 import {decodePageToken, encodePageToken} from './page-token.js';
 import type {Subscription} from './subscription.js';
 import {WatchHub} from './watch-hub.js';
@@ -140,7 +146,11 @@ export class Catalogue {
     return this.#changes(request, this.feed.position, signal);
   }
 
-  async *#changes(request: ChangesRequest, now: number, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
+  async *#changes(
+    request: ChangesRequest,
+    now: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<ChangeBatch, void, undefined> {
     const {afterCursor, includeExisting} = request;
     if (afterCursor !== '' && includeExisting) {
       throw new InvalidArgumentError({
@@ -155,7 +165,10 @@ export class Catalogue {
     } else if (afterCursor !== '') {
       position = decodeCursor(afterCursor, this.store.catalogueId);
       if (position > (await this.store.lastPosition())) {
-        throw new InvalidArgumentError({field: 'after_cursor', reason: 'is ahead of this catalogue (was its database restored?)'});
+        throw new InvalidArgumentError({
+          field: 'after_cursor',
+          reason: 'is ahead of this catalogue (was its database restored?)',
+        });
       }
     } else {
       position = now;
@@ -171,7 +184,10 @@ export class Catalogue {
         // Changes the catch-up already sent may be queued too.
         const sent = position;
         const first = next.value[0];
-        const changes = first !== undefined && first.position <= sent ? next.value.filter((change) => change.position > sent) : next.value;
+        const changes =
+          first !== undefined && first.position <= sent
+            ? next.value.filter((change) => change.position > sent)
+            : next.value;
         if (changes.length > 0) {
           position = changes.at(-1)!.position;
           yield {changes, cursor: changes.at(-1)!.cursor};

@@ -18,7 +18,10 @@ export function decodeCursor(cursor: string, catalogueId: string): number {
     throw new InvalidArgumentError({field: 'after_cursor', reason: 'is not a cursor this service issued'});
   }
   if (issuer !== catalogueId) {
-    throw new InvalidArgumentError({field: 'after_cursor', reason: 'comes from another catalogue (another database or schema)'});
+    throw new InvalidArgumentError({
+      field: 'after_cursor',
+      reason: 'comes from another catalogue (another database or schema)',
+    });
   }
   return position;
 }

@@ -1,5 +1,5 @@
 import type {Change, ChangeBatch} from '../domain/change.js';
-import {BookChange, ChangeType, WatchChangesResponse} from '../gen/books/books.js';
+import {type BookChange, ChangeType, WatchChangesResponse} from '../gen/books/books.js';
 
 // Watchers that keep up are each handed the very array of changes the feed
 // published, so its response is encoded once for all of them (keyed by that

@@ -71,9 +71,7 @@ function readFlags(argv: readonly string[]): {flags: Map<SettingName, string>; h
     tokens: true,
     options: {
       ...Object.fromEntries(
-        [...byFlag].map(
-          ([flag, {setting}]) => [flag, {type: isSwitch(setting) ? 'boolean' : 'string'}] as const,
-        ),
+        [...byFlag].map(([flag, {setting}]) => [flag, {type: isSwitch(setting) ? 'boolean' : 'string'}] as const),
       ),
       help: {type: 'boolean', short: 'h'},
     },

@@ -53,7 +53,9 @@ async function badRequestStatus(error: InvalidArgumentError): Promise<Uint8Array
     import('../gen/google/rpc/error_details.js'),
   ]);
   const badRequest = BadRequest.encode(
-    BadRequest.fromPartial({fieldViolations: error.violations.map(({field, reason}) => ({field, description: reason}))}),
+    BadRequest.fromPartial({
+      fieldViolations: error.violations.map(({field, reason}) => ({field, description: reason})),
+    }),
   );
   return RpcStatus.encode({
     code: Status.INVALID_ARGUMENT,

@@ -26,9 +26,14 @@ interface ServiceDefinitionShape {
 const strictUtf8 = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true});
 
 /** `definition` with request decoders that refuse invalid UTF-8, and bytes left unread. */
-export function withStrictRequestDecoding<Definition extends ServiceDefinitionShape>(definition: Definition): Definition {
+export function withStrictRequestDecoding<Definition extends ServiceDefinitionShape>(
+  definition: Definition,
+): Definition {
   const methods = Object.fromEntries(
-    Object.entries(definition.methods).map(([key, method]) => [key, {...method, requestType: strictDecoder(method.requestType)}]),
+    Object.entries(definition.methods).map(([key, method]) => [
+      key,
+      {...method, requestType: strictDecoder(method.requestType)},
+    ]),
   );
   // The same shape and types: only the behaviour of decode differs.
   return {...definition, methods} as Definition;

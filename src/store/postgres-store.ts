@@ -132,7 +132,9 @@ export class PostgresStore implements BookStore {
   }
 
   async lastPosition(): Promise<number> {
-    const {rows} = await this.#query<{position: string}>(`SELECT last_position AS position FROM ${this.#schema}.change_log`);
+    const {rows} = await this.#query<{position: string}>(
+      `SELECT last_position AS position FROM ${this.#schema}.change_log`,
+    );
     return Number(rows[0]?.position ?? 0);
   }
 
@@ -146,7 +148,9 @@ export class PostgresStore implements BookStore {
     try {
       await client.connect();
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const {rows} = await client.query<{position: string}>(`SELECT last_position AS position FROM ${this.#schema}.change_log`);
+      const {rows} = await client.query<{position: string}>(
+        `SELECT last_position AS position FROM ${this.#schema}.change_log`,
+      );
       const table = this.#table;
       return {
         position: Number(rows[0]?.position ?? 0),
@@ -209,7 +213,9 @@ export class PostgresStore implements BookStore {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`books-migrate-${schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.books_schema (version integer NOT NULL)`);
-      const {rows} = await client.query<{version: number}>(`SELECT max(version) AS version FROM ${schema}.books_schema`);
+      const {rows} = await client.query<{version: number}>(
+        `SELECT max(version) AS version FROM ${schema}.books_schema`,
+      );
       const version = rows[0]?.version ?? 0;
       if (version < 1) {
         // `position` orders List and pages; an identity never reuses a value.

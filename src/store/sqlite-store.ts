@@ -21,7 +21,6 @@ interface PagedRow extends BookRow {
   readonly position: number;
 }
 
-
 /** A write waiting for the next commit, and its caller. */
 type PendingWrite =
   | {readonly kind: 'insert'; readonly book: Book; settle(error: Error | undefined): void}
@@ -76,7 +75,9 @@ export class SqliteStore implements BookStore {
       trim: this.#db.prepare(
         "DELETE FROM changes WHERE position <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?",
       ),
-      page: this.#db.prepare('SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?'),
+      page: this.#db.prepare(
+        'SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?',
+      ),
       get: this.#db.prepare('SELECT id, title, author FROM books WHERE id = ?'),
       // A taken id changes no row, rather than aborting the whole group's transaction.
       insert: this.#db.prepare('INSERT INTO books (id, title, author) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING'),
@@ -263,7 +264,9 @@ function rollBack(db: SqliteDatabase): void {
 /** Pages of a snapshot's books, read in its transaction; the connection is closed after the last. */
 async function* snapshotPages(db: SqliteDatabase, pageSize: number): AsyncGenerator<Book[]> {
   try {
-    const page = db.prepare('SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?');
+    const page = db.prepare(
+      'SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?',
+    );
     let after = 0;
     for (;;) {
       const rows = page.all(after, pageSize) as PagedRow[];
@@ -279,7 +282,6 @@ async function* snapshotPages(db: SqliteDatabase, pageSize: number): AsyncGenera
 function lastPositionIn(row: unknown): number {
   return (row as {seq: number} | undefined)?.seq ?? 0;
 }
-
 
 /** A plain Book: node:sqlite's rows have no prototype. */
 function toBook({id, title, author}: BookRow): Book {

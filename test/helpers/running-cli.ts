@@ -36,7 +36,11 @@ export function startCli(t: TestContext, args: string[]): RunningCli {
     exited,
     stop,
     async lines(count) {
-      await eventually(`${count} lines of output (have ${stdout.length}: ${stdout.join(' | ')})`, () => stdout.length >= count, 20_000);
+      await eventually(
+        `${count} lines of output (have ${stdout.length}: ${stdout.join(' | ')})`,
+        () => stdout.length >= count,
+        20_000,
+      );
       return stdout.slice(0, count);
     },
   };

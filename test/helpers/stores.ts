@@ -94,7 +94,9 @@ export const STORES: readonly StoreUnderTest[] = [
   ),
   {
     name: 'postgres',
-    skip: POSTGRES_AVAILABLE ? undefined : `PostgreSQL suites (store, kill -9, outages, replicas): ${postgresSkipReason()}`,
+    skip: POSTGRES_AVAILABLE
+      ? undefined
+      : `PostgreSQL suites (store, kill -9, outages, replicas): ${postgresSkipReason()}`,
     create() {
       const schema = uniqueSchema();
       return {

@@ -44,7 +44,10 @@ export async function openWatchFlood(address: string, options: WatchFloodOptions
   };
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the watches were not all registered within ${options.timeoutMs} ms`)), options.timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`the watches were not all registered within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
   });
   try {
     await Promise.race([Promise.all(registrations), timedOut]);

@@ -32,7 +32,8 @@ export function openWatcher(client: BooksClient): Watcher {
     } finally {
       onReady();
       for (const wait of waiting) {
-        if (wait.count > books.length) wait.reject(new Error(`watch ended after ${books.length} of ${wait.count} books`));
+        if (wait.count > books.length)
+          wait.reject(new Error(`watch ended after ${books.length} of ${wait.count} books`));
       }
     }
   })();
