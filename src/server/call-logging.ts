@@ -9,13 +9,16 @@ import type {Logger} from './logger.js';
  * @param error what the call threw, already mapped to a gRPC status; undefined if it succeeded
  */
 export function logCallEnd(logger: Logger, method: string, startedMs: number, error?: unknown): void {
-  if (error === undefined) return log(logger, 'debug', method, startedMs, Status.OK);
-  // The client went away: the normal end of a watch, not a failure.
-  if (isAbortError(error)) return log(logger, 'debug', method, startedMs, Status.CANCELLED);
-  if (error instanceof ServerError) {
-    return log(logger, isServerFault(error.code) ? 'error' : 'warn', method, startedMs, error.code, error.details);
+  if (error === undefined) {
+    log(logger, 'debug', method, startedMs, Status.OK);
+  } else if (isAbortError(error)) {
+    // The client went away: the normal end of a watch, not a failure.
+    log(logger, 'debug', method, startedMs, Status.CANCELLED);
+  } else if (error instanceof ServerError) {
+    log(logger, isServerFault(error.code) ? 'error' : 'warn', method, startedMs, error.code, error.details);
+  } else {
+    log(logger, 'error', method, startedMs, Status.UNKNOWN, String(error));
   }
-  log(logger, 'error', method, startedMs, Status.UNKNOWN, String(error));
 }
 
 function log(
