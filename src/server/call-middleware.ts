@@ -13,7 +13,7 @@ import type {Terminator} from './terminator.js';
  * server CPU and 3.5 KiB more per watcher than this one.
  */
 export function callMiddleware(logger: Logger, terminator: Terminator): ServerMiddleware {
-  return async function* call(call, context) {
+  return async function* eachCall(call, context) {
     const started = performance.now();
     const method = call.method.path;
     const terminable = call.responseStream ? terminator.link(context.signal) : undefined;
