@@ -44,7 +44,7 @@ export class LatencyHistogram {
   }
 
   merge(data: HistogramData): void {
-    data.counts.forEach((count, bucket) => (this.#counts[bucket]! += count));
+    for (const [bucket, count] of data.counts.entries()) this.#counts[bucket]! += count;
     this.#count += data.count;
     this.#maxMs = Math.max(this.#maxMs, data.maxMs);
   }

@@ -197,12 +197,12 @@ export class SqliteStore implements BookStore {
       for (const write of writes) write.settle(failure);
       return;
     }
-    writes.forEach((write, index) => {
+    for (const [index, write] of writes.entries()) {
       const changed = outcomes[index]!;
-      if (write.kind === 'delete') return write.settle(undefined, changed);
-      if (!changed) return write.settle(new BookExistsError(write.book.id));
-      write.settle(undefined);
-    });
+      if (write.kind === 'delete') write.settle(undefined, changed);
+      else if (!changed) write.settle(new BookExistsError(write.book.id));
+      else write.settle(undefined);
+    }
     if (outcomes.includes(true)) for (const listener of this.#listeners) listener();
   }
 

@@ -40,7 +40,10 @@ export async function openWatchFlood(address: string, options: WatchFloodOptions
     for (let j = 0; j < options.watchesPerConnection; j++) registrations.push(openWatch(session));
   }
   const drop = (): void => {
-    sockets.forEach((socket, i) => (i % 2 === 0 ? socket.destroy() : socket.resetAndDestroy()));
+    for (const [i, socket] of sockets.entries()) {
+      if (i % 2 === 0) socket.destroy();
+      else socket.resetAndDestroy();
+    }
   };
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
