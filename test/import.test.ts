@@ -12,8 +12,12 @@ async function runImport(server: TestServer, file: string, ...flags: string[]) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(['import', file, '--address', server.address, ...flags], {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
     stderrIsTerminal: false,
     env: {},
     signal: new AbortController().signal,

@@ -50,7 +50,7 @@ server.on('stream', (stream, headers) => {
   const path = headers[constants.HTTP2_HEADER_PATH];
   const reader = new GrpcMessageReader();
   let request: Uint8Array | undefined;
-  stream.on('data', (chunk: Buffer) => reader.push(chunk, (message) => void (request = message)));
+  stream.on('data', (chunk: Buffer) => reader.push(chunk, (message) => (request = message)));
   stream.on('end', () => {
     if (path === '/books.BookService/Insert') {
       const book = Book.decode(request ?? new Uint8Array());
