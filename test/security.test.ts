@@ -132,7 +132,7 @@ describe('token auth', () => {
       const fromFile = await runCliInProcess(['delete', '5', '--address', server.address, '--token-file', file]);
       assert.equal(fromFile.code, 0, fromFile.stderr);
       assert.ok(!JSON.stringify(server.logs).includes(token), 'the token appears in the logs');
-      assert.equal((server.logs[0]?.['config'] as Record<string, unknown>)['token'], 'set');
+      assert.equal((server.logs[0]?.['config'] as Record<string, unknown> | undefined)?.['token'], 'set');
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
