@@ -103,11 +103,11 @@ function renderPanel(panel: Panel, top: number): string {
     panel.scale === 'linear'
       ? (value: number): number => value / largest
       : (value: number): number => Math.log10(Math.max(value, 1)) / Math.max(Math.log10(largest), 1e-9);
-  const out = [`<text x="10" y="${top + 14}" font-size="13" font-weight="bold">${escape(panel.title)}</text>`];
+  const out = [`<text x="10" y="${top + 14}" font-size="13" font-weight="bold">${escapeXml(panel.title)}</text>`];
   panel.rows.forEach((row, index) => {
     const rowTop = top + PANEL_HEADER + index * rowHeight(panel);
     out.push(
-      `<text x="${LABEL_WIDTH - 8}" y="${rowTop + BAR_HEIGHT + 3}" text-anchor="end">${escape(row.label)}</text>`,
+      `<text x="${LABEL_WIDTH - 8}" y="${rowTop + BAR_HEIGHT + 3}" text-anchor="end">${escapeXml(row.label)}</text>`,
     );
     panel.systems.forEach((system, bar) => {
       const value = row.values[system] ?? Number.NaN;
@@ -139,6 +139,6 @@ function formatValue(value: number): string {
   return value >= 100 ? Math.round(value).toString() : value.toFixed(value >= 10 ? 1 : 2);
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
