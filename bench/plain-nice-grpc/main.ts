@@ -72,7 +72,8 @@ const service: ServiceImplementation<typeof BookServiceDefinition> = {
   async listBooks() {
     throw new ServerError(Status.UNIMPLEMENTED, 'not in this reference server');
   },
-  async *watchChanges() {
+  // nice-grpc calls a streaming method inside its own async generator, so a throw here ends the call with this status.
+  watchChanges() {
     throw new ServerError(Status.UNIMPLEMENTED, 'not in this reference server');
   },
 };
