@@ -143,7 +143,7 @@ describe('books CLI', () => {
       }
     } finally {
       // The client's connection would otherwise stay open until its connect timeout.
-      accepted.forEach((socket) => socket.destroy());
+      for (const socket of accepted) socket.destroy();
       silent.close();
     }
   });

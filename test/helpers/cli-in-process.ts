@@ -26,7 +26,9 @@ export function startCli(argv: readonly string[], env: Record<string, string> = 
   let stderr = '';
   let ended = false;
   const waiters = new Set<{check: () => void; fail: (error: Error) => void}>();
-  const wrote = (): void => waiters.forEach((waiter) => waiter.check());
+  const wrote = (): void => {
+    for (const waiter of waiters) waiter.check();
+  };
   const interrupted = new AbortController();
   const finished = runCli(argv, {
     stdout: (text) => {
@@ -44,7 +46,7 @@ export function startCli(argv: readonly string[], env: Record<string, string> = 
     .then((code) => ({code, stdout, stderr}))
     .finally(() => {
       ended = true;
-      waiters.forEach((waiter) => waiter.fail(new Error(`books ${argv.join(' ')} ended first`)));
+      for (const waiter of waiters) waiter.fail(new Error(`books ${argv.join(' ')} ended first`));
     });
   return {
     get stdout() {

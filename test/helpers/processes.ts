@@ -12,7 +12,9 @@ export const BOOKS_BIN = fileURLToPath(new URL('../../src/bin/books.js', import.
  * waiting, so that no child outlives the test file.
  */
 const running = new Set<ChildProcess>();
-process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 function tracked(child: ChildProcess): ChildProcess {
   running.add(child);
