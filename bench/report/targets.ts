@@ -6,6 +6,7 @@ const UNARY_RATIO = 0.9;
 const FANOUT_WATCHERS = 10_000;
 const FANOUT_P99_MS = 100;
 const FANOUT_BYTES_PER_WATCHER = 20 * 1024;
+const CHANGES_P99_MS = 250;
 const START_MS = 250;
 const CLI_LIST_MS = 300;
 
@@ -43,6 +44,20 @@ export function evaluateTargets({unary, watch, startup}: Measured): TargetResult
       target: `${FANOUT_WATCHERS} watchers: server memory < ${FANOUT_BYTES_PER_WATCHER / 1024} KiB per watcher`,
       measured: `${(product.memoryPerWatcherBytes.median / 1024).toFixed(1)} KiB (RSS delta)`,
       met: product.memoryPerWatcherBytes.median < FANOUT_BYTES_PER_WATCHER,
+    });
+    const changes = fanout.systems.changes;
+    targets.push({
+      target: `${FANOUT_WATCHERS} watchers on WatchChanges at ${fanout.insertsPerSecond} inserts/s: every change delivered once, in order`,
+      measured: `${changes.delivered} of ${changes.expected} (${percent(changes.delivered / changes.expected)}), ${changes.outOfOrder} out of order`,
+      met: changes.delivered === changes.expected && changes.outOfOrder === 0,
+    });
+    targets.push({
+      target: `${FANOUT_WATCHERS} watchers on WatchChanges: p99 delivery < ${CHANGES_P99_MS} ms`,
+      measured:
+        `${changes.p99Ms.median.toFixed(1)} ms (median of ${changes.p99Ms.rounds.length} rounds; ${changes.p99Ms.rounds.map((p99) => p99.toFixed(0)).join(', ')}); ` +
+        `Watch ${product.p99Ms.median.toFixed(1)} ms, node:http2 floor ${fanout.systems.floor.p99Ms.median.toFixed(1)} ms; ` +
+        `${changes.messagesPerDelivery.median.toFixed(3)} messages per change`,
+      met: changes.p99Ms.median < CHANGES_P99_MS,
     });
   }
   targets.push({
