@@ -115,14 +115,27 @@ function loadAverage(): string {
   return `load average ${one!.toFixed(1)} (1 min) / ${five!.toFixed(1)} (5 min) at the end`;
 }
 
-/** The server's entry point at `commit`, compiled in a worktree of its own (reused if already there). */
+/**
+ * The server's entry point at `commit`, compiled in a worktree of its own
+ * (reused if a build there finished). A build that fails (the commit needs
+ * packages this checkout lacks, say) removes its worktree, so that the next
+ * run builds again rather than measuring a half-compiled server.
+ */
 function buildAt(commit: string): string {
   const tree = join(tmpdir(), `books-compare-${commit}`);
-  if (!existsSync(tree)) {
-    log(`building ${commit} in ${tree}`);
-    git('worktree', 'add', '--detach', tree, commit);
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+  const main = join(tree, 'dist', 'src', 'server', 'main.js');
+  const built = join(tree, 'dist', '.bench-compare-built');
+  if (existsSync(built)) return main;
+  if (existsSync(tree)) git('worktree', 'remove', '--force', tree);
+  log(`building ${commit} in ${tree}`);
+  git('worktree', 'add', '--detach', tree, commit);
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+  try {
     execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', tree], {stdio: 'inherit'});
+  } catch (error: unknown) {
+    git('worktree', 'remove', '--force', tree);
+    throw new Error(`${commit} does not build with this checkout's node_modules`, {cause: error});
   }
-  return join(tree, 'dist', 'src', 'server', 'main.js');
+  writeFileSync(built, `${commit}\n`);
+  return main;
 }
