@@ -59,7 +59,7 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
           `${name}: ${system.name.padEnd(8)} delivered ${delivered}/${measurement.expected}, ` +
             `p50 ${latency.quantileMs(0.5).toFixed(1)} ms, p99 ${latency.quantileMs(0.99).toFixed(1)} ms, ` +
             `max ${latency.maxMs.toFixed(1)} ms, ${(measurement.memoryPerWatcherBytes / 1024).toFixed(1)} KiB/watcher, ` +
-            `${((measurement.deliveryCpuSeconds * 1e6) / Math.max(1, measurement.expected)).toFixed(1)} server µs/delivery, ` +
+            `${microsPerDelivery(measurement).toFixed(1)} server µs/delivery, ` +
             `${(messages / Math.max(1, delivered)).toFixed(3)} messages/delivery`,
         );
       }
@@ -208,15 +208,19 @@ function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult
     memoryPerWatcherBytes: spreadOf(measurements.map((measurement) => measurement.memoryPerWatcherBytes)),
     openSeconds: spreadOf(measurements.map((measurement) => measurement.openSeconds)),
     serverCpuShare: spreadOf(measurements.map((measurement) => measurement.serverCpuSeconds / measurement.insertSeconds)),
-    serverMicrosPerDelivery: spreadOf(
-      measurements.map((measurement) => (measurement.deliveryCpuSeconds * 1e6) / Math.max(1, measurement.expected)),
-    ),
+    serverMicrosPerDelivery: spreadOf(measurements.map(microsPerDelivery)),
     loadCpuShare: spreadOf(
       measurements.map(
         (measurement) => measurement.results.reduce((sum, result) => sum + result.cpuSeconds, 0) / measurement.insertSeconds,
       ),
     ),
   };
+}
+
+/** Server CPU over the books actually delivered: a run that lost books does not look cheaper for it. */
+function microsPerDelivery(measurement: WatchMeasurement): number {
+  const delivered = measurement.results.reduce((sum, result) => sum + result.delivered, 0);
+  return (measurement.deliveryCpuSeconds * 1e6) / Math.max(1, delivered);
 }
 
 function mergedLatency(results: readonly WatchResult[]): LatencyHistogram {
