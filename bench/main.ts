@@ -46,7 +46,7 @@ const results: BenchResults = {
     floor: FLOOR.description,
   },
   ...measured,
-  targets: args.suites.includes('startup') ? evaluateTargets(measured) : [],
+  targets: evaluateTargets(measured),
   failures: findFailures(measured),
 };
 

@@ -85,7 +85,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
       'The product runs twice: its watchers calling the workshop\'s Watch (a message per book), and calling',
       'WatchChanges from now (a response per batch: one change while a watcher keeps up, all it fell behind on',
       'when it did). Messages per delivery is the responses that carried books over the books delivered: what',
-      'batching saved. p99 change / Watch is WatchChanges\' median p99 over Watch\'s.',
+      'batching saved. p99 WatchChanges / Watch is the median p99 of one over the other\'s.',
       '',
       '| case | system | delivered | p50 / p99 / max ms | messages per delivery | KiB per watcher | open s | server CPU | server µs per delivery | load CPU |',
       '|---|---|---|---|---|---|---|---|---|---|',
