@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import {execFileSync} from 'node:child_process';
 import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
@@ -9,18 +9,21 @@ import type {UnaryMethod} from './messages.js';
 import {REPO_ROOT} from './paths.js';
 import {FULL_PLAN, type UnaryCase} from './plan.js';
 import {measureInTurns, unaryCaseName} from './suites/unary.js';
-import {PRODUCT, type SystemUnderTest} from './systems.js';
+import {BENCH_DATABASE_URL, PRODUCT, type FreshDatabase, type SystemUnderTest} from './systems.js';
 
 // Before and after: the product as it is against the product at an earlier
 // commit, in one run, taking turns, so that a change's effect is a ratio
 // anyone can measure again. The earlier commit is built in a git worktree
 // that shares this checkout's node_modules.
 
-const USAGE = `Usage: pnpm bench:compare <git-ref> [--store memory|sqlite] [--methods get,insert,list]
+const USAGE = `Usage: pnpm bench:compare <git-ref> [--store memory|sqlite|postgres] [--methods get,insert,list]
                           [--concurrency 1,16,64] [--connections 1] [--rounds 4]
 
 Runs the unary cases against this checkout's server ("after") and the server
 at <git-ref> ("before"), and writes bench/results/compare/<ref>-<store>.md.
+Each server start gets a database of its own: a new SQLite file, or for
+postgres a new schema (dropped afterwards) in the database at
+BOOKS_BENCH_DATABASE_URL (default ${BENCH_DATABASE_URL}).
 `;
 
 const {values, positionals} = parseArgs({
@@ -35,7 +38,7 @@ const {values, positionals} = parseArgs({
   },
 });
 const ref = positionals[0];
-if (values.help || ref === undefined || !['memory', 'sqlite'].includes(values.store)) {
+if (values.help || ref === undefined || !['memory', 'sqlite', 'postgres'].includes(values.store)) {
   process.stdout.write(USAGE);
   process.exit(values.help ? 0 : 2);
 }
@@ -50,13 +53,13 @@ const commit = git('rev-parse', '--short', `${ref}^{commit}`);
 const beforeMain = buildAt(commit);
 
 const storeArgs = ['--store', values.store];
-const sqlite = values.store === 'sqlite';
+const freshDatabase = values.store === 'memory' ? undefined : (values.store as FreshDatabase);
 const after: SystemUnderTest<'after'> = {
   name: 'after',
   description: `this checkout (${git('describe', '--always', '--dirty')})`,
   main: PRODUCT.main,
   args: [...PRODUCT.args.filter((arg, index, all) => arg !== '--store' && all[index - 1] !== '--store'), ...storeArgs],
-  freshDatabase: sqlite,
+  ...(freshDatabase === undefined ? {} : {freshDatabase}),
 };
 const before: SystemUnderTest<'before'> = {
   ...after,
@@ -99,7 +102,7 @@ writeFileSync(
   [
     `# before and after: ${values.store} store`,
     '',
-    `${new Date().toISOString()}, Node ${process.versions.node}. After: ${after.description}. Before: ${before.description}.`,
+    `${new Date().toISOString()}, Node ${process.versions.node}, ${loadAverage()}. After: ${after.description}. Before: ${before.description}.`,
     `Medians of ${rounds} rounds each, the two servers taking turns.`,
     '',
     '| case | after req/s | before req/s | after / before | server CPU µs/call after / before |',
@@ -111,14 +114,33 @@ writeFileSync(
 log(`report written to ${report}`);
 process.exit(0);
 
-/** The server's entry point at `commit`, compiled in a worktree of its own (reused if already there). */
+/** The machine's load when the report is written: other work on a shared machine blurs a ratio. */
+function loadAverage(): string {
+  const [one, five] = loadavg();
+  return `load average ${one!.toFixed(1)} (1 min) / ${five!.toFixed(1)} (5 min) at the end`;
+}
+
+/**
+ * The server's entry point at `commit`, compiled in a worktree of its own
+ * (reused if a build there finished). A build that fails (the commit needs
+ * packages this checkout lacks, say) removes its worktree, so that the next
+ * run builds again rather than measuring a half-compiled server.
+ */
 function buildAt(commit: string): string {
   const tree = join(tmpdir(), `books-compare-${commit}`);
-  if (!existsSync(tree)) {
-    log(`building ${commit} in ${tree}`);
-    git('worktree', 'add', '--detach', tree, commit);
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+  const main = join(tree, 'dist', 'src', 'server', 'main.js');
+  const built = join(tree, 'dist', '.bench-compare-built');
+  if (existsSync(built)) return main;
+  if (existsSync(tree)) git('worktree', 'remove', '--force', tree);
+  log(`building ${commit} in ${tree}`);
+  git('worktree', 'add', '--detach', tree, commit);
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+  try {
     execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', tree], {stdio: 'inherit'});
+  } catch (error: unknown) {
+    git('worktree', 'remove', '--force', tree);
+    throw new Error(`${commit} does not build with this checkout's node_modules`, {cause: error});
   }
-  return join(tree, 'dist', 'src', 'server', 'main.js');
+  writeFileSync(built, `${commit}\n`);
+  return main;
 }

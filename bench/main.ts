@@ -15,7 +15,7 @@ import {runStartupSuite} from './suites/startup.js';
 import {runUnarySuite} from './suites/unary.js';
 import {runWatchSuite} from './suites/watch.js';
 import {spreadOf} from './stats.js';
-import {BASELINE, FLOOR, PLAIN, PRODUCT, PRODUCT_SQLITE} from './systems.js';
+import {BASELINE, FLOOR, PLAIN, PRODUCT, PRODUCT_CHANGES, PRODUCT_SQLITE} from './systems.js';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const plan = args.quick ? QUICK_PLAN : FULL_PLAN;
@@ -44,13 +44,14 @@ const results: BenchResults = {
   },
   systems: {
     product: PRODUCT.description,
+    changes: PRODUCT_CHANGES.description,
     sqlite: PRODUCT_SQLITE.description,
     baseline: BASELINE.description,
     plain: PLAIN.description,
     floor: FLOOR.description,
   },
   ...measured,
-  targets: args.suites.includes('startup') ? evaluateTargets(measured) : [],
+  targets: evaluateTargets(measured),
   failures: findFailures(measured),
 };
 

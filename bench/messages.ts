@@ -1,4 +1,5 @@
 import type {HistogramData} from './histogram.js';
+import type {WatchMethod} from './systems.js';
 
 // What the harness and its load processes tell each other over Node's IPC
 // channel. Both ends are this harness, so a message is trusted to be one of these.
@@ -34,6 +35,7 @@ export interface WatchLoadParams {
   readonly address: string;
   readonly watchers: number;
   readonly connections: number;
+  readonly method: WatchMethod;
 }
 
 export type WatchCommand = {readonly type: 'progress'} | {readonly type: 'finish'};
@@ -45,6 +47,10 @@ export type WatchReport =
       readonly type: 'watch-result';
       readonly watchers: number;
       readonly delivered: number;
+      /** Responses that carried books: one per book for Watch, fewer for WatchChanges when it batches. */
+      readonly messages: number;
+      /** WatchChanges responses without changes (the first, from now, and any on an idle stream). */
+      readonly heartbeats: number;
       /** Fewest books any one watcher received: every watcher must get every book. */
       readonly fewestPerWatcher: number;
       /** Streams that ended (the server closed them or they failed) before the finish. */

@@ -31,6 +31,11 @@ export interface UnaryCaseResult extends UnaryCase {
 export interface WatchSystemResult {
   readonly expected: number;
   readonly delivered: number;
+  /**
+   * Stream messages that carried books, over the books delivered: 1 for
+   * Watch; below 1 when WatchChanges batched what a watcher fell behind on.
+   */
+  readonly messagesPerDelivery: Spread;
   readonly outOfOrder: number;
   readonly endedEarly: number;
   readonly firstError?: string;
@@ -55,6 +60,8 @@ export interface WatchCaseResult extends WatchCase {
   readonly systems: Record<WatchSystemName, WatchSystemResult>;
   /** Product's median p99 delivery latency over the baseline's (lower is better). */
   readonly p99Ratio: number;
+  /** The product's WatchChanges median p99 over its Watch's (lower is better): what the change feed's batching bought. */
+  readonly changesP99Ratio: number;
 }
 
 export interface StartupResult {

@@ -4,15 +4,25 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {createInterface} from 'node:readline';
+import pg from 'pg';
 import {spawnTracked, stopChild} from './children.js';
 import {BASELINE_SERVER_MAIN, FLOOR_SERVER_MAIN, PLAIN_SERVER_MAIN, PRODUCT_SERVER_MAIN} from './paths.js';
 
 export type SystemName = 'product' | 'baseline';
 /** The unary cases also run the straightforward nice-grpc server, which pays nice-grpc's costs and no more. */
 export type UnarySystemName = SystemName | 'sqlite' | 'plain';
-/** The watch cases also run the floor: what node:http2 allows with no gRPC library. */
-export type WatchSystemName = SystemName | 'floor';
+/**
+ * The watch cases also run the product's WatchChanges (the same server,
+ * the other streaming method) and the floor: what node:http2 allows with no gRPC library.
+ */
+export type WatchSystemName = SystemName | 'changes' | 'floor';
 export type AnySystemName = UnarySystemName | WatchSystemName;
+
+/** Which streaming method the watchers of a system call: the workshop's Watch, or the change feed. */
+export type WatchMethod = 'watch' | 'changes';
+
+/** Where a fresh database per server start lives: a new SQLite file, or a new schema in PostgreSQL. */
+export type FreshDatabase = 'sqlite' | 'postgres';
 
 /** A server the harness measures, run as its own process on 127.0.0.1. */
 export interface SystemUnderTest<Name extends string = AnySystemName> {
@@ -20,9 +30,18 @@ export interface SystemUnderTest<Name extends string = AnySystemName> {
   readonly description: string;
   readonly main: string;
   readonly args: readonly string[];
-  /** Started with `--db` at a new SQLite file in a directory of its own, removed when it stops. */
-  readonly freshDatabase?: boolean;
+  /**
+   * sqlite: started with `--db` at a new SQLite file in a directory of its
+   * own; postgres: with `--database-schema` naming a new schema in the
+   * database at BOOKS_BENCH_DATABASE_URL. Either is removed when it stops.
+   */
+  readonly freshDatabase?: FreshDatabase;
+  /** The method watchers call in the watch cases; Watch unless said otherwise. */
+  readonly watchMethod?: WatchMethod;
 }
+
+/** The PostgreSQL database of `--store postgres` measurements; each server start gets a schema of its own in it. */
+export const BENCH_DATABASE_URL = process.env['BOOKS_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export const PRODUCT: SystemUnderTest<'product'> = {
   name: 'product',
@@ -46,7 +65,16 @@ export const PRODUCT_SQLITE: SystemUnderTest<'sqlite'> = {
     "the books server with its default durable store, SQLite (WAL, synchronous=FULL), on the machine's temporary directory (unary cases only)",
   main: PRODUCT_SERVER_MAIN,
   args: ['--host', '127.0.0.1', '--port', '0', '--log-level', 'info', '--store', 'sqlite'],
-  freshDatabase: true,
+  freshDatabase: 'sqlite',
+};
+
+export const PRODUCT_CHANGES: SystemUnderTest<'changes'> = {
+  ...PRODUCT,
+  name: 'changes',
+  description:
+    'the books server as product, its watchers calling WatchChanges (from now) instead of Watch: a change feed that ' +
+    'batches the changes a watcher fell behind on into one response (watch cases only)',
+  watchMethod: 'changes',
 };
 
 export const PLAIN: SystemUnderTest<'plain'> = {
@@ -78,11 +106,9 @@ const LISTEN_TIMEOUT_MS = 15_000;
 
 /** Starts the server and resolves once it has logged that it is listening. */
 export async function startServer<Name extends string>(system: SystemUnderTest<Name>): Promise<RunningServer<Name>> {
-  const dataDir = system.freshDatabase === true ? mkdtempSync(join(tmpdir(), 'books-bench-')) : undefined;
-  const args = dataDir === undefined ? system.args : [...system.args, '--db', join(dataDir, 'books.db')];
-  const removeData = (): void => {
-    if (dataDir !== undefined) rmSync(dataDir, {recursive: true, force: true});
-  };
+  const database = freshDatabaseFor(system.freshDatabase);
+  const args = [...system.args, ...database.args];
+  const removeData = database.remove;
   const started = performance.now();
   const child = spawnTracked(process.execPath, [system.main, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -95,8 +121,45 @@ export async function startServer<Name extends string>(system: SystemUnderTest<N
     return {system, address, pid: child.pid!, startMs, stop: () => stopChild(child).then(removeData)};
   } catch (error: unknown) {
     await stopChild(child);
-    removeData();
+    await removeData();
     throw error;
+  }
+}
+
+interface DatabaseOfOneStart {
+  readonly args: readonly string[];
+  remove(): Promise<void>;
+}
+
+let schemasMade = 0;
+
+/** Server arguments naming a database nobody has used, and how to remove it once the server has stopped. */
+function freshDatabaseFor(kind: FreshDatabase | undefined): DatabaseOfOneStart {
+  if (kind === 'sqlite') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'books-bench-'));
+    return {
+      args: ['--db', join(dataDir, 'books.db')],
+      remove: async () => rmSync(dataDir, {recursive: true, force: true}),
+    };
+  }
+  if (kind === 'postgres') {
+    // The server creates the schema on start; unique per harness process and start.
+    const schema = `books_bench_${process.pid}_${++schemasMade}`;
+    return {
+      args: ['--database-url', BENCH_DATABASE_URL, '--database-schema', schema],
+      remove: () => dropSchema(schema),
+    };
+  }
+  return {args: [], remove: async () => {}};
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({connectionString: BENCH_DATABASE_URL});
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
   }
 }
 

@@ -3,14 +3,16 @@ import {constants, type ClientHttp2Session, type ClientHttp2Stream} from 'node:h
 import {monotonicMicros, sentMicrosOf} from '../bench-books.js';
 import {LatencyHistogram} from '../histogram.js';
 import type {WatchCommand, WatchLoadParams, WatchReport} from '../messages.js';
-import {Book} from '../../src/gen/books/books.js';
+import type {WatchMethod} from '../systems.js';
+import {Book, ChangeType, WatchChangesRequest, WatchChangesResponse} from '../../src/gen/books/books.js';
 import {EMPTY_MESSAGE_FRAME, GrpcMessageReader} from './grpc-message-reader.js';
+import {frame} from './http2-unary.js';
 import {openSession} from './http2-session.js';
 
-// A watch load process: opens `watchers` Watch streams spread over
-// `connections` HTTP/2 connections, says when every one is registered, then
-// records each delivered book's latency from its insert (stamped in the
-// title) until told to finish.
+// A watch load process: opens `watchers` Watch (or WatchChanges) streams
+// spread over `connections` HTTP/2 connections, says when every one is
+// registered, then records each delivered book's latency from its insert
+// (stamped in the title) until told to finish.
 //
 // It speaks gRPC over node:http2 directly rather than through @grpc/grpc-js:
 // a grpc-js client spends more CPU per received message than the server
@@ -26,10 +28,59 @@ interface WatcherState {
   ended: boolean;
 }
 
+/**
+ * How one streaming method is called and read. `read` hands each book a
+ * response carries to `onBook` and says how many it carried (none for a
+ * heartbeat); `registeredBy` is the sign that the server has registered the
+ * watcher, so that it will see every later insert.
+ */
+interface WatchStreamKind {
+  readonly path: string;
+  readonly request: Buffer;
+  readonly registeredBy: 'headers' | 'first message';
+  read(message: Uint8Array, onBook: (book: Book) => void): number;
+}
+
+const STREAM_KINDS: Record<WatchMethod, WatchStreamKind> = {
+  watch: {
+    path: '/books.BookService/Watch',
+    request: EMPTY_MESSAGE_FRAME,
+    // The product and the baseline send headers once the watch is registered.
+    registeredBy: 'headers',
+    read(message, onBook) {
+      onBook(Book.decode(message));
+      return 1;
+    },
+  },
+  changes: {
+    path: '/books.BookService/WatchChanges',
+    request: frame(WatchChangesRequest.encode({afterCursor: '', includeExisting: false}).finish()),
+    // From now: the first response is a heartbeat holding the position the feed starts after.
+    registeredBy: 'first message',
+    read(message, onBook) {
+      const {changes, cursor} = WatchChangesResponse.decode(message);
+      for (const change of changes) {
+        if (change.type !== ChangeType.CHANGE_TYPE_CREATED || change.book === undefined) {
+          firstError ??= `WatchChanges sent a change of type ${change.type} where only insertions were made`;
+          continue;
+        }
+        onBook(change.book);
+      }
+      const last = changes[changes.length - 1];
+      if (last !== undefined && last.cursor !== cursor)
+        firstError ??= "a WatchChanges response's cursor is not its last change's";
+      return changes.length;
+    },
+  },
+};
+const kind = STREAM_KINDS[params.method];
+
 const histogram = new LatencyHistogram();
 const watchers: WatcherState[] = [];
 const streams: ClientHttp2Stream[] = [];
 let delivered = 0;
+let messages = 0;
+let heartbeats = 0;
 let ended = 0;
 let outOfOrder = 0;
 let finishing = false;
@@ -57,6 +108,8 @@ function finish(): void {
       type: 'watch-result',
       watchers: watchers.length,
       delivered,
+      messages,
+      heartbeats,
       fewestPerWatcher: watchers.length === 0 ? 0 : fewestPerWatcher,
       ended,
       outOfOrder,
@@ -83,16 +136,22 @@ function openWatcher(session: ClientHttp2Session): Promise<void> {
   const reader = new GrpcMessageReader();
   const stream = session.request({
     ':method': 'POST',
-    ':path': '/books.BookService/Watch',
+    ':path': kind.path,
     'content-type': 'application/grpc',
     te: 'trailers',
   });
   streams.push(stream);
-  stream.end(EMPTY_MESSAGE_FRAME);
+  stream.end(kind.request);
 
-  const onBook = (bytes: Uint8Array): void => {
-    const receivedMicros = monotonicMicros();
-    const book = Book.decode(bytes);
+  let receivedMicros = 0;
+  let registered = (): void => {};
+  const onMessage = (bytes: Uint8Array): void => {
+    receivedMicros = monotonicMicros();
+    if (kind.read(bytes, onBook) > 0) messages++;
+    else heartbeats++;
+    registered();
+  };
+  const onBook = (book: Book): void => {
     const sentMicros = sentMicrosOf(book);
     // Warm-up books carry no send time: delivered and counted, not timed.
     if (!Number.isNaN(sentMicros)) histogram.record((receivedMicros - sentMicros) / 1000);
@@ -101,7 +160,7 @@ function openWatcher(session: ClientHttp2Session): Promise<void> {
     watcher.delivered++;
     delivered++;
   };
-  stream.on('data', (chunk: Buffer) => reader.push(chunk, onBook));
+  stream.on('data', (chunk: Buffer) => reader.push(chunk, onMessage));
 
   const end = (why: string): void => {
     if (watcher.ended || finishing) return;
@@ -122,8 +181,13 @@ function openWatcher(session: ClientHttp2Session): Promise<void> {
         const why = `watch refused: HTTP ${String(headers[':status'])}, grpc-status ${String(headers['grpc-status'])}`;
         end(why);
         reject(new Error(why));
-      } else {
+      } else if (kind.registeredBy === 'headers') {
         resolve();
+      } else {
+        registered = () => {
+          registered = () => {};
+          resolve();
+        };
       }
     });
     stream.once('close', () => reject(new Error('watch closed before its headers')));

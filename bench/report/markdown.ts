@@ -2,6 +2,14 @@ import type {BenchResults} from '../results.js';
 import type {Spread} from '../stats.js';
 import {relativeSpread} from '../stats.js';
 
+const WATCH_SYSTEMS = ['product', 'changes', 'baseline', 'floor'] as const;
+const WATCH_LABELS: Record<(typeof WATCH_SYSTEMS)[number], string> = {
+  product: 'product Watch',
+  changes: 'product WatchChanges',
+  baseline: 'baseline Watch',
+  floor: 'floor Watch',
+};
+
 /** The human-readable report: tables of medians with their spread, ratios, and the targets. */
 export function renderMarkdown(results: BenchResults, chartFile: string): string {
   const {machine} = results;
@@ -11,6 +19,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     `${results.date}, commit \`${results.commit}\`, Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}.`,
     '',
     `- **product**: ${results.systems.product}`,
+    `- **product WatchChanges**: ${results.systems.changes}`,
     `- **baseline**: ${results.systems.baseline}`,
     `- **product (SQLite)**: ${results.systems.sqlite}`,
     `- **plain nice-grpc**: ${results.systems.plain}`,
@@ -77,15 +86,32 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
       'the watchers opened, divided by their number. CPU is per second of timed inserts (1.0 = one core);',
       'a server at 1.0 could not keep up. Server µs per delivery is its CPU from the first insert until',
       'every watcher had every book, over the books delivered: the cost of a delivery, kept up or not.',
+      "The product runs twice: its watchers calling the workshop's Watch (a message per book), and calling",
+      'WatchChanges from now (a response per batch: one change while a watcher keeps up, all it fell behind on',
+      'when it did). Messages per delivery is the responses that carried books over the books delivered: what',
+      "batching saved. p99 WatchChanges / Watch is the median p99 of one over the other's.",
       '',
-      '| case | system | delivered | p50 / p99 / max ms | KiB per watcher | open s | server CPU | server µs per delivery | load CPU |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| case | system | delivered | p50 / p99 / max ms | messages per delivery | KiB per watcher | open s | server CPU | server µs per delivery | load CPU |',
+      '|---|---|---|---|---|---|---|---|---|---|',
       ...results.watch.flatMap(({name, systems}) =>
-        (['product', 'baseline', 'floor'] as const).map((system) => {
+        WATCH_SYSTEMS.map((system) => {
           const outcome = systems[system];
-          return `| ${name} | ${system} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${outcome.serverCpuShare.median.toFixed(2)} | ${outcome.serverMicrosPerDelivery.median.toFixed(1)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
+          return `| ${name} | ${WATCH_LABELS[system]} | ${outcome.delivered} / ${outcome.expected} | ${latencies(outcome)} | ${outcome.messagesPerDelivery.median.toFixed(3)} | ${(outcome.memoryPerWatcherBytes.median / 1024).toFixed(1)} | ${outcome.openSeconds.median.toFixed(2)} | ${outcome.serverCpuShare.median.toFixed(2)} | ${outcome.serverMicrosPerDelivery.median.toFixed(1)} | ${outcome.loadCpuShare.median.toFixed(2)} |`;
         }),
       ),
+      '',
+      '| case | p99 WatchChanges / Watch | p99 WatchChanges / floor | server µs per delivery WatchChanges / Watch |',
+      '|---|---|---|---|',
+      ...results.watch
+        .map(({name, changesP99Ratio, systems: {product, changes, floor}}) =>
+          [
+            name,
+            `**${changesP99Ratio.toFixed(3)}**`,
+            (changes.p99Ms.median / floor.p99Ms.median).toFixed(2),
+            (changes.serverMicrosPerDelivery.median / product.serverMicrosPerDelivery.median).toFixed(2),
+          ].join(' | '),
+        )
+        .map((row) => `| ${row} |`),
       '',
     );
   }

@@ -21,6 +21,7 @@ const PANEL_HEADER = 34;
 const PANEL_GAP = 20;
 const LABELS: Record<AnySystemName, string> = {
   product: 'product',
+  changes: 'product WatchChanges',
   sqlite: 'product (SQLite)',
   baseline: 'baseline (grpc-js)',
   plain: 'plain nice-grpc',
@@ -29,6 +30,7 @@ const LABELS: Record<AnySystemName, string> = {
 const UNARY_SYSTEMS: readonly AnySystemName[] = ['product', 'sqlite', 'baseline', 'plain'];
 const COLOURS: Record<AnySystemName, string> = {
   product: '#2b6cb0',
+  changes: '#e53e3e',
   sqlite: '#805ad5',
   baseline: '#a0aec0',
   plain: '#f6ad55',
@@ -62,13 +64,23 @@ export function renderChart(results: BenchResults): string {
       title: 'Watch delivery latency, p50 and p99 (lower is better; log scale)',
       unit: 'ms',
       scale: 'log',
-      systems: ['product', 'baseline', 'floor'],
+      systems: ['product', 'changes', 'baseline', 'floor'],
       rows: results.watch.flatMap(({name, systems}) =>
         (['p50Ms', 'p99Ms'] as const).map((quantile) => ({
           label: `${name.replace(/^Watch /, '')} ${quantile.slice(0, 3)}`,
           values: medians(systems, (result) => result[quantile]),
         })),
       ),
+    });
+    panels.push({
+      title: 'Watch server CPU per delivery (lower is better)',
+      unit: 'µs',
+      scale: 'linear',
+      systems: ['product', 'changes', 'baseline', 'floor'],
+      rows: results.watch.map(({name, systems}) => ({
+        label: name.replace(/^Watch /, ''),
+        values: medians(systems, (result) => result.serverMicrosPerDelivery),
+      })),
     });
   }
 

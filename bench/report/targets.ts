@@ -1,4 +1,4 @@
-import type {BenchResults, TargetResult} from '../results.js';
+import type {BenchResults, TargetResult, WatchSystemResult} from '../results.js';
 
 type Measured = Pick<BenchResults, 'unary' | 'watch' | 'startup'>;
 
@@ -6,6 +6,7 @@ const UNARY_RATIO = 0.9;
 const FANOUT_WATCHERS = 10_000;
 const FANOUT_P99_MS = 100;
 const FANOUT_BYTES_PER_WATCHER = 20 * 1024;
+const CHANGES_P99_MS = 250;
 const START_MS = 250;
 const CLI_LIST_MS = 300;
 
@@ -32,29 +33,46 @@ export function evaluateTargets({unary, watch, startup}: Measured): TargetResult
     targets.push({
       target: `${FANOUT_WATCHERS} watchers at ${fanout.insertsPerSecond} inserts/s: every book delivered`,
       measured: `${product.delivered} of ${product.expected} (${percent(product.delivered / product.expected)})`,
-      met: product.delivered === product.expected && product.outOfOrder === 0,
+      met: everyBookDelivered(product),
     });
     targets.push({
       target: `${FANOUT_WATCHERS} watchers: p99 delivery < ${FANOUT_P99_MS} ms`,
       measured: `${product.p99Ms.median.toFixed(1)} ms (median of rounds); baseline ${fanout.systems.baseline.p99Ms.median.toFixed(1)} ms, node:http2 floor ${fanout.systems.floor.p99Ms.median.toFixed(1)} ms`,
-      met: product.p99Ms.median < FANOUT_P99_MS,
+      // A latency of books that never arrived is no latency: a p99 counts only when every book came.
+      met: product.p99Ms.median < FANOUT_P99_MS && everyBookDelivered(product),
     });
     targets.push({
       target: `${FANOUT_WATCHERS} watchers: server memory < ${FANOUT_BYTES_PER_WATCHER / 1024} KiB per watcher`,
       measured: `${(product.memoryPerWatcherBytes.median / 1024).toFixed(1)} KiB (RSS delta)`,
       met: product.memoryPerWatcherBytes.median < FANOUT_BYTES_PER_WATCHER,
     });
+    const changes = fanout.systems.changes;
+    targets.push({
+      target: `${FANOUT_WATCHERS} watchers on WatchChanges at ${fanout.insertsPerSecond} inserts/s: every change delivered once, in order`,
+      measured: `${changes.delivered} of ${changes.expected} (${percent(changes.delivered / changes.expected)}), ${changes.outOfOrder} out of order`,
+      met: everyBookDelivered(changes),
+    });
+    targets.push({
+      target: `${FANOUT_WATCHERS} watchers on WatchChanges: p99 delivery < ${CHANGES_P99_MS} ms`,
+      measured:
+        `${changes.p99Ms.median.toFixed(1)} ms (median of ${changes.p99Ms.rounds.length} rounds; ${changes.p99Ms.rounds.map((p99) => p99.toFixed(0)).join(', ')}); ` +
+        `Watch ${product.p99Ms.median.toFixed(1)} ms, node:http2 floor ${fanout.systems.floor.p99Ms.median.toFixed(1)} ms; ` +
+        `${changes.messagesPerDelivery.median.toFixed(3)} messages per change`,
+      met: changes.p99Ms.median < CHANGES_P99_MS && everyBookDelivered(changes),
+    });
   }
-  targets.push({
-    target: `server start-up to listening < ${START_MS} ms`,
-    measured: `${startup.serverStartMs.product.median.toFixed(0)} ms (median)`,
-    met: startup.serverStartMs.product.median < START_MS,
-  });
-  targets.push({
-    target: `CLI list round trip < ${CLI_LIST_MS} ms`,
-    measured: `${startup.cliListMs.median.toFixed(0)} ms (median)`,
-    met: startup.cliListMs.median < CLI_LIST_MS,
-  });
+  if (startup.serverStartMs.product.rounds.length > 0) {
+    targets.push({
+      target: `server start-up to listening < ${START_MS} ms`,
+      measured: `${startup.serverStartMs.product.median.toFixed(0)} ms (median)`,
+      met: startup.serverStartMs.product.median < START_MS,
+    });
+    targets.push({
+      target: `CLI list round trip < ${CLI_LIST_MS} ms`,
+      measured: `${startup.cliListMs.median.toFixed(0)} ms (median)`,
+      met: startup.cliListMs.median < CLI_LIST_MS,
+    });
+  }
   return targets;
 }
 
@@ -80,6 +98,10 @@ export function findFailures({unary, watch, startup}: Measured): string[] {
   }
   if (startup.cliFailures > 0) failures.push(`CLI list failed ${startup.cliFailures} times`);
   return failures;
+}
+
+function everyBookDelivered(outcome: WatchSystemResult): boolean {
+  return outcome.delivered === outcome.expected && outcome.outOfOrder === 0 && outcome.endedEarly === 0;
 }
 
 function percent(share: number): string {

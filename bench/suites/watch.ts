@@ -11,7 +11,15 @@ import type {Plan, WatchCase} from '../plan.js';
 import {readCpuSeconds, readRssBytes} from '../proc-stats.js';
 import type {WatchCaseResult, WatchSystemResult} from '../results.js';
 import {spreadOf} from '../stats.js';
-import {BASELINE, FLOOR, PRODUCT, startServer, type SystemUnderTest, type WatchSystemName} from '../systems.js';
+import {
+  BASELINE,
+  FLOOR,
+  PRODUCT,
+  PRODUCT_CHANGES,
+  startServer,
+  type SystemUnderTest,
+  type WatchSystemName,
+} from '../systems.js';
 import {BOOK_METHODS} from '../wire/book-methods.js';
 import {connectClient, unaryCall} from '../wire/grpc-client.js';
 
@@ -33,18 +41,19 @@ export function watchCaseName({watchers, connections, insertsPerSecond}: WatchCa
   return `Watch ${watchers} watchers x${connections}conn, ${insertsPerSecond} inserts/s`;
 }
 
-const WATCH_SYSTEMS: readonly SystemUnderTest<WatchSystemName>[] = [PRODUCT, BASELINE, FLOOR];
+const WATCH_SYSTEMS: readonly SystemUnderTest<WatchSystemName>[] = [PRODUCT, PRODUCT_CHANGES, BASELINE, FLOOR];
 
 /**
  * Fan-out: a fresh server per measurement (so memory per watcher is not
  * blurred by an earlier round), the order of the systems rotating round by
- * round. The floor shows how much of the time is the platform's own.
+ * round. The product runs twice, its watchers calling Watch and then
+ * WatchChanges; the floor shows how much of the time is the platform's own.
  */
 export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => void): Promise<WatchCaseResult[]> {
   const results: WatchCaseResult[] = [];
   for (const watchCase of plan.cases) {
     const name = watchCaseName(watchCase);
-    const measured: Record<WatchSystemName, WatchMeasurement[]> = {product: [], baseline: [], floor: []};
+    const measured: Record<WatchSystemName, WatchMeasurement[]> = {product: [], changes: [], baseline: [], floor: []};
     for (let round = 0; round < plan.rounds; round++) {
       const first = round % WATCH_SYSTEMS.length;
       const order = [...WATCH_SYSTEMS.slice(first), ...WATCH_SYSTEMS.slice(0, first)];
@@ -52,22 +61,27 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
         const measurement = await measureWatchCase(system, watchCase, plan);
         measured[system.name].push(measurement);
         const delivered = measurement.results.reduce((sum, result) => sum + result.delivered, 0);
+        const messages = measurement.results.reduce((sum, result) => sum + result.messages, 0);
         const latency = mergedLatency(measurement.results);
         log(
           `${name}: ${system.name.padEnd(8)} delivered ${delivered}/${measurement.expected}, ` +
             `p50 ${latency.quantileMs(0.5).toFixed(1)} ms, p99 ${latency.quantileMs(0.99).toFixed(1)} ms, ` +
-            `max ${latency.maxMs.toFixed(1)} ms, ${(measurement.memoryPerWatcherBytes / 1024).toFixed(1)} KiB/watcher`,
+            `max ${latency.maxMs.toFixed(1)} ms, ${(measurement.memoryPerWatcherBytes / 1024).toFixed(1)} KiB/watcher, ` +
+            `${microsPerDelivery(measurement).toFixed(1)} server µs/delivery, ` +
+            `${(messages / Math.max(1, delivered)).toFixed(3)} messages/delivery`,
         );
       }
     }
     const product = summarise(measured.product);
+    const changes = summarise(measured.changes);
     const baseline = summarise(measured.baseline);
     const floor = summarise(measured.floor);
     results.push({
       name,
       ...watchCase,
-      systems: {product, baseline, floor},
+      systems: {product, changes, baseline, floor},
       p99Ratio: product.p99Ms.median / baseline.p99Ms.median,
+      changesP99Ratio: changes.p99Ms.median / product.p99Ms.median,
     });
   }
   return results;
@@ -93,6 +107,7 @@ export async function measureWatchCase(
         address: server.address,
         watchers: share(watchCase.watchers, watchCase.processes, index),
         connections: share(watchCase.connections, watchCase.processes, index),
+        method: system.watchMethod ?? 'watch',
       };
       workers.push(forkWorker(WATCH_WORKER_MAIN, params));
     }
@@ -189,6 +204,12 @@ function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult
   return {
     expected: measurements.reduce((sum, measurement) => sum + measurement.expected, 0),
     delivered: all.reduce((sum, result) => sum + result.delivered, 0),
+    messagesPerDelivery: spreadOf(
+      measurements.map((measurement) => {
+        const delivered = measurement.results.reduce((sum, result) => sum + result.delivered, 0);
+        return measurement.results.reduce((sum, result) => sum + result.messages, 0) / Math.max(1, delivered);
+      }),
+    ),
     outOfOrder: all.reduce((sum, result) => sum + result.outOfOrder, 0),
     endedEarly: all.reduce((sum, result) => sum + result.ended, 0),
     ...(firstError === undefined ? {} : {firstError}),
@@ -200,9 +221,7 @@ function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult
     serverCpuShare: spreadOf(
       measurements.map((measurement) => measurement.serverCpuSeconds / measurement.insertSeconds),
     ),
-    serverMicrosPerDelivery: spreadOf(
-      measurements.map((measurement) => (measurement.deliveryCpuSeconds * 1e6) / Math.max(1, measurement.expected)),
-    ),
+    serverMicrosPerDelivery: spreadOf(measurements.map(microsPerDelivery)),
     loadCpuShare: spreadOf(
       measurements.map(
         (measurement) =>
@@ -210,6 +229,12 @@ function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult
       ),
     ),
   };
+}
+
+/** Server CPU over the books actually delivered: a run that lost books does not look cheaper for it. */
+function microsPerDelivery(measurement: WatchMeasurement): number {
+  const delivered = measurement.results.reduce((sum, result) => sum + result.delivered, 0);
+  return (measurement.deliveryCpuSeconds * 1e6) / Math.max(1, delivered);
 }
 
 function mergedLatency(results: readonly WatchResult[]): LatencyHistogram {
