@@ -126,6 +126,25 @@ for (const kind of RUNNABLE_STORES) {
     });
 
     withStore(
+      'concurrent inserts of one id: one is stored, exactly as sent, and acknowledged; the other is ALREADY_EXISTS',
+      async (store) => {
+        const outcomes = await Promise.allSettled([
+          store.insert({id: 5, title: 'First', author: 'A'}),
+          store.insert({id: 5, title: 'Second', author: 'B'}),
+          store.insert(book(6)),
+        ]);
+        const stored = await store.get(5);
+        const winner = outcomes.findIndex((outcome) => outcome.status === 'fulfilled');
+        assert.deepEqual(outcomes.map((outcome) => outcome.status).sort(), ['fulfilled', 'fulfilled', 'rejected']);
+        assert.equal(stored?.title, winner === 0 ? 'First' : 'Second');
+        assert.ok(
+          outcomes.some((outcome) => outcome.status === 'rejected' && outcome.reason instanceof BookExistsError),
+        );
+        assert.deepEqual(await store.get(6), book(6));
+      },
+    );
+
+    withStore(
       'logs each committed insert and delete in order, at positions with no gap, and wakes listeners',
       async (store) => {
         let wakeUps = 0;

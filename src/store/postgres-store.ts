@@ -46,6 +46,8 @@ export class PostgresStore implements BookStore {
   readonly #channel: string;
   readonly #options: PostgresStoreOptions;
   readonly #listeners: (() => void)[] = [];
+  #pendingInserts: PendingInsert[] = [];
+  #inserting = false;
   #listener: pg.Client | undefined;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
@@ -105,17 +107,17 @@ export class PostgresStore implements BookStore {
     return rows[0];
   }
 
-  async insert(book: Book): Promise<void> {
-    try {
-      await this.#query(`INSERT INTO ${this.#table} (id, title, author) VALUES ($1, $2, $3)`, [
-        book.id,
-        book.title,
-        book.author,
-      ]);
-    } catch (error: unknown) {
-      if (sqlState(error) === '23505') throw new BookExistsError(book.id);
-      throw error;
-    }
+  /**
+   * Inserts that arrive while a batch of them is being committed wait and go
+   * in the next batch: one statement and one commit for all of them. Every
+   * change takes the counter row's lock until commit, so one commit per
+   * insert would make concurrent writers commit one after another.
+   */
+  insert(book: Book): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pendingInserts.push({book, resolve, reject});
+      if (!this.#inserting) void this.#insertBatches();
+    });
   }
 
   async delete(id: number): Promise<boolean> {
@@ -186,6 +188,29 @@ export class PostgresStore implements BookStore {
 
   onChanges(listener: () => void): void {
     this.#listeners.push(listener);
+  }
+
+  async #insertBatches(): Promise<void> {
+    this.#inserting = true;
+    try {
+      while (this.#pendingInserts.length > 0) {
+        const batch = this.#pendingInserts.splice(0, MAX_INSERTS_PER_COMMIT);
+        try {
+          // ON CONFLICT: a taken id fails alone rather than failing the whole batch.
+          const {rows} = await this.#query<Book>(
+            `INSERT INTO ${this.#table} (id, title, author)
+             SELECT * FROM unnest($1::integer[], $2::text[], $3::text[])
+             ON CONFLICT (id) DO NOTHING RETURNING id, title, author`,
+            [batch.map(({book}) => book.id), batch.map(({book}) => book.title), batch.map(({book}) => book.author)],
+          );
+          settleInserts(batch, rows);
+        } catch (error: unknown) {
+          for (const write of batch) write.reject(error);
+        }
+      }
+    } finally {
+      this.#inserting = false;
+    }
   }
 
   async close(): Promise<void> {
@@ -287,6 +312,34 @@ export class PostgresStore implements BookStore {
       this.#retry = undefined;
       this.#listen().catch((next: unknown) => this.#relisten(next, Math.min(delayMs * 2, MAX_RETRY_MS)));
     }, delayMs);
+  }
+}
+
+/** An insert waiting for the next batch, and its caller. */
+interface PendingInsert {
+  readonly book: Book;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Inserts per statement at most. */
+const MAX_INSERTS_PER_COMMIT = 512;
+
+/**
+ * Acknowledges each insert whose book was stored, exactly as stored, and
+ * fails the others with BookExistsError: the id was taken, before or by an
+ * earlier insert of the same batch.
+ */
+function settleInserts(batch: readonly PendingInsert[], stored: readonly Book[]): void {
+  const storedById = new Map(stored.map((book) => [book.id, book]));
+  for (const write of batch) {
+    const book = storedById.get(write.book.id);
+    if (book !== undefined && book.title === write.book.title && book.author === write.book.author) {
+      storedById.delete(write.book.id);
+      write.resolve();
+    } else {
+      write.reject(new BookExistsError(write.book.id));
+    }
   }
 }
 
