@@ -57,5 +57,11 @@ export interface BookStore {
    * is read from the log.
    */
   onChanges(listener: () => void): void;
+  /**
+   * Calls `listener` with false when the store's database stops answering,
+   * and with true when it answers again. A store in this process's own
+   * memory or file never calls it.
+   */
+  onReachability?(listener: (reachable: boolean) => void): void;
   close(): Promise<void>;
 }

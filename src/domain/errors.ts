@@ -77,3 +77,35 @@ export class ChangesTrimmedError extends Error {
     );
   }
 }
+
+/** The store has no room left for the write (a full disk or quota); reads go on, and writes once there is room. */
+export class StorageFullError extends Error {
+  override readonly name = 'StorageFullError';
+  constructor(cause?: unknown) {
+    super('storage full', {cause});
+  }
+}
+
+/** Every connection the server keeps for snapshots (`include_existing`) is in use. */
+export class SnapshotLimitError extends Error {
+  override readonly name = 'SnapshotLimitError';
+  constructor(readonly limit: number) {
+    super(
+      `the server is already sending ${limit} snapshot(s) (include_existing), as many as it allows at once; try again shortly`,
+    );
+  }
+}
+
+/**
+ * A snapshot's client read nothing for too long: its database transaction
+ * was released, and the stream ends; the client starts again like after any
+ * break.
+ */
+export class SnapshotAbandonedError extends Error {
+  override readonly name = 'SnapshotAbandonedError';
+  constructor(readonly idleMs: number) {
+    super(
+      `the snapshot was abandoned after its client read nothing for ${idleMs} ms; start again with include_existing`,
+    );
+  }
+}

@@ -5,6 +5,9 @@ import {
   BookNotFoundError,
   ChangesTrimmedError,
   InvalidArgumentError,
+  SnapshotAbandonedError,
+  SnapshotLimitError,
+  StorageFullError,
   StoreUnavailableError,
   WatcherLimitError,
   WatcherOverflowError,
@@ -21,6 +24,9 @@ export function toServerError(error: unknown): unknown {
   if (error instanceof BookNotFoundError) return new ServerError(Status.NOT_FOUND, error.message);
   if (error instanceof BookExistsError) return new ServerError(Status.ALREADY_EXISTS, error.message);
   if (error instanceof StoreUnavailableError) return new ServerError(Status.UNAVAILABLE, error.message);
+  if (error instanceof StorageFullError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
+  if (error instanceof SnapshotLimitError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
+  if (error instanceof SnapshotAbandonedError) return new ServerError(Status.UNAVAILABLE, error.message);
   if (error instanceof WatcherLimitError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof WatcherOverflowError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof ChangesTrimmedError) return new ServerError(Status.OUT_OF_RANGE, error.message);

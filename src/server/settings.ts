@@ -78,6 +78,36 @@ export const SETTINGS = {
     parse: sqlName,
     help: 'schema for the tables; replicas that share it share the catalogue',
   },
+  databaseMaxConnections: {
+    flag: 'database-max-connections',
+    placeholder: '<n>',
+    env: ['BOOKS_DATABASE_MAX_CONNECTIONS'],
+    default: '10',
+    parse: integer(3, 10_000),
+    help:
+      'connections to PostgreSQL at most, all told: one listens for changes, a quarter of the rest (at least 1) ' +
+      'read `include_existing` snapshots, the others serve calls',
+  },
+  snapshotIdleTimeoutMs: {
+    flag: 'snapshot-idle-timeout-ms',
+    placeholder: '<ms>',
+    env: ['BOOKS_SNAPSHOT_IDLE_TIMEOUT_MS'],
+    default: '30000',
+    parse: integer(100, 3_600_000),
+    help:
+      'an `include_existing` snapshot whose client reads nothing for this long is ended with `UNAVAILABLE`, ' +
+      'releasing its database transaction and connection',
+  },
+  feedPollMs: {
+    flag: 'feed-poll-ms',
+    placeholder: '<ms>',
+    env: ['BOOKS_FEED_POLL_MS'],
+    default: '1000',
+    parse: integer(50, 3_600_000),
+    help:
+      'the change log is also read this often, so that a lost wake-up (a dead notification connection) ' +
+      'delays changes by at most this',
+  },
   host: {
     flag: 'host',
     placeholder: '<host>',
@@ -108,7 +138,9 @@ export const SETTINGS = {
     env: ['BOOKS_WATCH_QUEUE_SIZE'],
     default: '1024',
     parse: integer(1, 1_000_000),
-    help: 'changes a watcher may fall behind before its watch ends with `RESOURCE_EXHAUSTED`',
+    help:
+      'changes a watcher may fall behind before its watch ends with `RESOURCE_EXHAUSTED`; any value works, ' +
+      'as the feed hands watchers at most this many changes at once',
   },
   changesRetention: {
     flag: 'changes-retention',
