@@ -38,6 +38,10 @@ export interface CatalogueOptions {
   readonly onFeedError?: (error: unknown) => void;
   /** A watcher of changes idle this long is sent a heartbeat, an empty batch with the current cursor (default 15 s). */
   readonly heartbeatMs?: number;
+  /** The change log is read this often even without a wake-up (default 1 s), so a lost one delays changes by at most this. */
+  readonly feedPollMs?: number;
+  /** Told when polls start (true) and stop (false) finding changes that no wake-up announced. */
+  readonly onMissedWakeUps?: (missing: boolean) => void;
 }
 
 export interface ChangesRequest {
@@ -63,13 +67,22 @@ export class Catalogue {
       weight: MAX_BATCH_BYTES,
       weigh: approximateSize,
     });
-    const feed = new ChangeFeed(store, hub, {position: await store.lastPosition(), onReadError: options.onFeedError});
+    const feed = new ChangeFeed(store, hub, {
+      position: await store.lastPosition(),
+      onReadError: options.onFeedError,
+      onMissedWakeUps: options.onMissedWakeUps,
+    });
     // The one path of every change: commit -> change log -> feed -> hub -> each watcher's queue.
     store.onChanges(() => feed.catchUp());
     // Ticks at half the period: a watcher idle for a whole tick gets a heartbeat, so within the period.
     const heartbeats = setInterval(() => hub.tick(), (options.heartbeatMs ?? 15_000) / 2);
     heartbeats.unref();
-    return new Catalogue(store, feed, () => clearInterval(heartbeats));
+    const polls = setInterval(() => feed.poll(), options.feedPollMs ?? 1000);
+    polls.unref();
+    return new Catalogue(store, feed, () => {
+      clearInterval(heartbeats);
+      clearInterval(polls);
+    });
   }
 
   readonly #stopHeartbeats: () => void;
@@ -158,25 +171,31 @@ export class Catalogue {
         reason: 'cannot be combined with include_existing, which starts at its snapshot',
       });
     }
-    this.hub.checkRoom();
+    // Until it subscribes, the watch holds a place: snapshots and catch-ups count against the limit too.
+    const unreserve = this.hub.reserve();
     let position: number;
-    if (includeExisting) {
-      position = yield* this.#snapshot();
-    } else if (afterCursor !== '') {
-      position = decodeCursor(afterCursor, this.store.catalogueId);
-      if (position > (await this.store.lastPosition())) {
-        throw new InvalidArgumentError({
-          field: 'after_cursor',
-          reason: 'is ahead of this catalogue (was its database restored?)',
-        });
+    let queue: Subscription<Change>;
+    try {
+      if (includeExisting) {
+        position = yield* this.#snapshot();
+      } else if (afterCursor !== '') {
+        position = decodeCursor(afterCursor, this.store.catalogueId);
+        if (position > (await this.store.lastPosition())) {
+          throw new InvalidArgumentError({
+            field: 'after_cursor',
+            reason: 'is ahead of this catalogue (was its database restored?)',
+          });
+        }
+      } else {
+        position = now;
+        yield {changes: [], cursor: this.feed.cursorAt(position)};
       }
-    } else {
-      position = now;
-      yield {changes: [], cursor: this.feed.cursorAt(position)};
+      const caughtUp = yield* this.#catchUp(position, signal, unreserve);
+      queue = caughtUp.queue;
+      position = caughtUp.position;
+    } finally {
+      unreserve();
     }
-    const caughtUp = yield* this.#catchUp(position, signal);
-    const queue = caughtUp.queue;
-    position = caughtUp.position;
     try {
       for (;;) {
         const next = await queue.next();
@@ -227,6 +246,7 @@ export class Catalogue {
   async *#catchUp(
     from: number,
     signal: AbortSignal,
+    unreserve: () => void,
   ): AsyncGenerator<ChangeBatch, {queue: Subscription<Change>; position: number}, undefined> {
     let position = from;
     while (position < this.feed.position) {
@@ -240,6 +260,8 @@ export class Catalogue {
       position = logged.at(-1)!.position;
       yield {changes, cursor: changes.at(-1)!.cursor};
     }
+    // The watch's reserved place becomes its subscription, in the same turn.
+    unreserve();
     return {queue: this.feed.subscribe(signal), position};
   }
 }

@@ -15,6 +15,13 @@ export interface ChangeFeedOptions {
   readonly position: number;
   /** Told when reading the log fails; the feed tries again. */
   readonly onReadError?: (error: unknown) => void;
+  /**
+   * Told when a periodic read (`poll`) found changes that no wake-up had
+   * announced: wake-ups are being lost (a dead notification connection), and
+   * watchers get changes only as often as the poll runs. Told again with
+   * false once a wake-up brings changes again.
+   */
+  readonly onMissedWakeUps?: (missing: boolean) => void;
 }
 
 /**
@@ -32,6 +39,16 @@ export class ChangeFeed {
   #readAgain = false;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Whether the read under way, or asked for, was a poll and not a wake-up. */
+  #polling = false;
+  /** Polls in a row that found changes with no wake-up finding any in between. */
+  #pollsFinding = 0;
+  #missingWakeUps = false;
+  /**
+   * Changes read and published at once: never more than a watcher's queue
+   * holds, so that a chunk always fits an empty queue, whatever its size.
+   */
+  readonly #readSize: number;
 
   constructor(
     readonly store: BookStore,
@@ -39,6 +56,7 @@ export class ChangeFeed {
     readonly options: ChangeFeedOptions,
   ) {
     this.#position = options.position;
+    this.#readSize = Math.max(1, Math.min(CHANGES_PER_READ, hub.queueCapacity));
   }
 
   /** The last change published to watchers. */
@@ -64,10 +82,21 @@ export class ChangeFeed {
   /** Reads the log up to its end and publishes what is new; call after every commit. */
   catchUp(): void {
     if (this.#closed) return;
+    this.#polling = false;
     if (this.#reading) {
       this.#readAgain = true;
       return;
     }
+    void this.#read();
+  }
+
+  /**
+   * Reads the log as `catchUp` does, unasked: call now and then, so that a
+   * lost wake-up delays changes by at most the interval, never for good.
+   */
+  poll(): void {
+    if (this.#closed || this.#reading) return;
+    this.#polling = true;
     void this.#read();
   }
 
@@ -99,14 +128,17 @@ export class ChangeFeed {
       do {
         this.#readAgain = false;
         if (this.hub.watcherCount === 0 && (await this.#skipUnwatched())) continue;
+        let found = false;
         for (;;) {
-          const logged = await this.store.readChanges(this.#position, CHANGES_PER_READ);
+          const logged = await this.store.readChanges(this.#position, this.#readSize);
           if (this.#closed || logged.length === 0) break;
+          if (!found) this.#noteFound(this.#polling);
+          found = true;
           const changes = this.withCursors(logged);
           this.#position = logged.at(-1)!.position;
           this.hub.publish(changes);
           // A short read reached the end of the log; a commit since then asks for another.
-          if (logged.length < CHANGES_PER_READ) break;
+          if (logged.length < this.#readSize) break;
         }
       } while (this.#readAgain && !this.#closed);
     } catch (error: unknown) {
@@ -128,6 +160,21 @@ export class ChangeFeed {
       }
     } finally {
       this.#reading = false;
+      this.#polling = false;
     }
+  }
+
+  /**
+   * Tells when polls start finding what wake-ups missed, and when wake-ups
+   * bring changes again. One poll that finds changes proves nothing: it may
+   * have read a commit whose wake-up was on its way. Two in a row, with no
+   * wake-up finding anything in between, do.
+   */
+  #noteFound(byPoll: boolean): void {
+    this.#pollsFinding = byPoll ? this.#pollsFinding + 1 : 0;
+    const missing = byPoll ? this.#pollsFinding >= 2 || this.#missingWakeUps : false;
+    if (missing === this.#missingWakeUps) return;
+    this.#missingWakeUps = missing;
+    this.options.onMissedWakeUps?.(missing);
   }
 }

@@ -9,6 +9,8 @@ export class WatchHub<T> {
   readonly #subscriptions = new Set<Subscription<T>>();
   readonly #overflowListeners: (() => void)[] = [];
   #subscribed = 0;
+  /** Watches accepted but not subscribed yet (sending a snapshot or a catch-up): they count against the limit. */
+  #reserved = 0;
 
   /**
    * @param queueCapacity items one watcher may fall behind before it is ended
@@ -33,7 +35,24 @@ export class WatchHub<T> {
 
   /** Throws WatcherLimitError when `maxWatchers` are already open. */
   checkRoom(): void {
-    if (this.#subscriptions.size >= this.maxWatchers) throw new WatcherLimitError(this.maxWatchers);
+    if (this.#subscriptions.size + this.#reserved >= this.maxWatchers) throw new WatcherLimitError(this.maxWatchers);
+  }
+
+  /**
+   * Holds a watcher's place while it is not subscribed yet (it is sent a
+   * snapshot or the log first), so that those count against `maxWatchers`
+   * too. Returns the function that gives the place back (once; call it right
+   * before subscribing, or when the watch ends). Throws WatcherLimitError.
+   */
+  reserve(): () => void {
+    this.checkRoom();
+    this.#reserved++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#reserved--;
+    };
   }
 
   /**

@@ -9,6 +9,7 @@ import {ConfigError, describeConfig, loadConfig, type Config} from './config.js'
 import {explainListenFailure} from './listen-failure.js';
 import {createLogger} from './logger.js';
 import {openStore} from './open-store.js';
+import type {Metrics} from './metrics.js';
 import {createBooksServer} from './server.js';
 import {SERVER_HELP} from './settings-docs.js';
 
@@ -52,18 +53,29 @@ try {
   logger.error('cannot open the book store', {store: config.store, error: String(error)});
   process.exit(1);
 }
+let metrics: Metrics | undefined;
 const catalogue = await Catalogue.open(store, {
   watchQueueSize: config.watchQueueSize,
   maxWatchers: config.maxWatchers,
   onFeedError: (error) => logger.warn('cannot read the change log; trying again', {error: String(error)}),
   heartbeatMs: config.changesHeartbeatMs,
+  feedPollMs: config.feedPollMs,
+  onMissedWakeUps(missing) {
+    metrics?.setWakeUpsMissing(missing);
+    if (missing) {
+      logger.warn('change wake-ups are being lost; watchers get changes from the periodic read of the log', {
+        feedPollMs: config.feedPollMs,
+      });
+    } else {
+      logger.info('change wake-ups arrive again');
+    }
+  },
 });
 const stopRetaining = retainChanges(store, config.changesRetention, (error) =>
   logger.warn('cannot trim the change log', {error: String(error)}),
 );
 // Loaded only when asked for: prom-client adds to start-up.
-const metrics =
-  config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(catalogue.hub);
+metrics = config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(catalogue.hub);
 const server = createBooksServer({
   catalogue,
   logger,

@@ -8,6 +8,10 @@ import type {WatchHub} from '../domain/watch-hub.js';
 export interface Metrics {
   /** Counts and times every call (grpc_server_* metrics, go-grpc-prometheus names). */
   readonly middleware: ServerMiddleware;
+  /** Whether the store's database answers (books_store_reachable). */
+  setStoreReachable(reachable: boolean): void;
+  /** Whether the feed is finding changes only by polling, its wake-ups lost (books_feed_wakeups_missing). */
+  setWakeUpsMissing(missing: boolean): void;
   /** Serves GET /metrics over HTTP on host:port (0 picks a free port); returns the port. */
   listen(host: string, port: number): Promise<number>;
   close(): Promise<void>;
@@ -35,11 +39,33 @@ export function createMetrics(hub: Pick<WatchHub<unknown>, 'watcherCount' | 'onO
     registers: [registry],
   });
   hub.onOverflow(() => dropped.inc());
+  const reachable = new Gauge({
+    name: 'books_store_reachable',
+    help: '1 while the store answers, 0 while its database cannot be reached.',
+    registers: [registry],
+  });
+  reachable.set(1);
+  const wakeUpsMissing = new Gauge({
+    name: 'books_feed_wakeups_missing',
+    help: '1 while watchers get changes only from the periodic read of the log (--feed-poll-ms): wake-ups are lost.',
+    registers: [registry],
+  });
+  wakeUpsMissing.set(0);
+  const fallbacks = new Counter({
+    name: 'books_feed_fallbacks_total',
+    help: 'Times the change feed fell back to its periodic read because wake-ups were lost.',
+    registers: [registry],
+  });
   const merged = Registry.merge([registry, grpcRegistry]);
 
   let http: Server | undefined;
   return {
     middleware: prometheusServerMiddleware(),
+    setStoreReachable: (up) => reachable.set(up ? 1 : 0),
+    setWakeUpsMissing(missing) {
+      wakeUpsMissing.set(missing ? 1 : 0);
+      if (missing) fallbacks.inc();
+    },
     async listen(host, port) {
       http = createServer((request, response) => {
         if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {

@@ -19,8 +19,10 @@ export async function openStore(config: Config, logger: Logger): Promise<BookSto
         {
           connectionString: config.databaseUrl ?? '',
           schema: config.databaseSchema,
+          maxConnections: config.databaseMaxConnections,
+          snapshotIdleTimeoutMs: config.snapshotIdleTimeoutMs,
           onListenError: (error, retryInMs) =>
-            logger.warn('lost the database notification connection; watchers get new changes once it is back', {
+            logger.warn('lost the database notification connection; reconnecting', {
               error: String(error),
               retryInMs,
             }),

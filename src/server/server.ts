@@ -62,8 +62,28 @@ export function createBooksServer({
 }: BooksServerOptions): BooksServer {
   const terminator = createTerminator();
   const health = HealthState();
-  // The overall server ('') is healthy by default; the service only once listening.
-  health.setStatus('unhealthy', BookServiceDefinition.fullName);
+  // The overall server ('') is healthy by default; the service only once
+  // listening, while its store answers, and until shutdown begins.
+  let listening = false;
+  let storeReachable = true;
+  let stopping = false;
+  const reportService = (): void =>
+    health.setStatus(
+      listening && storeReachable && !stopping ? 'healthy' : 'unhealthy',
+      BookServiceDefinition.fullName,
+    );
+  reportService();
+  // While the database cannot be reached, the book service reports
+  // NOT_SERVING, so that load balancers send calls to a replica that can
+  // answer; the server itself ('') stays SERVING, so that a liveness probe
+  // does not restart a process that recovers by itself.
+  catalogue.store.onReachability?.((reachable) => {
+    storeReachable = reachable;
+    reportService();
+    metrics?.setStoreReachable(reachable);
+    if (reachable) logger.info('the database answers again; serving');
+    else logger.warn('the database cannot be reached; books.BookService reports NOT_SERVING until it is back');
+  });
   const base = createServer({
     // A book is at most about 2 KiB: a larger request is refused before it is decoded.
     'grpc.max_receive_message_length': maxRequestBytes,
@@ -84,12 +104,14 @@ export function createBooksServer({
           ? ServerCredentials.createInsecure()
           : ServerCredentials.createSsl(null, [{cert_chain: tls.cert, private_key: tls.key}], false);
       const bound = await server.listen(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials);
-      health.setStatus('healthy', BookServiceDefinition.fullName);
+      listening = true;
+      reportService();
       return bound;
     },
     async shutdown() {
+      stopping = true;
       health.setStatus('unhealthy');
-      health.setStatus('unhealthy', BookServiceDefinition.fullName);
+      reportService();
       // Health checkers see NOT_SERVING and move new traffic elsewhere while
       // this server still answers.
       if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));

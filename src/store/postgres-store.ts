@@ -1,21 +1,51 @@
+import {retry} from 'abort-controller-x';
 import pg from 'pg';
 import type {Book} from '../domain/book.js';
 import type {BookPage, BookSnapshot, BookStore} from '../domain/book-store.js';
 import type {LoggedChange} from '../domain/change.js';
-import {BookExistsError, StoreUnavailableError} from '../domain/errors.js';
+import {BookExistsError, SnapshotLimitError, StorageFullError, StoreUnavailableError} from '../domain/errors.js';
 import {checkedChanges, type ChangeRow} from './change-log.js';
+import {idleSnapshot} from './idle-snapshot.js';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
   /** Schema that holds the table; replicas that share one see each other's books. */
   readonly schema?: string;
+  /**
+   * Connections this store opens at most, all told (default 10, at least 3):
+   * one listens for changes, a quarter of the rest (at least 1) read
+   * snapshots, and the others form the pool that serves calls, so that
+   * snapshots can never take the connections inserts and reads need.
+   */
+  readonly maxConnections?: number;
+  /** A snapshot left unread this long is released (default 30 s). */
+  readonly snapshotIdleTimeoutMs?: number;
   /** Told when the notification connection fails; once it is back, the feed catches up from the log. */
   readonly onListenError?: (error: unknown, retryInMs: number) => void;
 }
 
 /** 1: books; 2: the change log. */
 const SCHEMA_VERSION = 2;
+/** The notification connection is reconnected with jittered exponential backoff from this... */
+const FIRST_RETRY_MS = 100;
+/** ...up to this. */
 const MAX_RETRY_MS = 5000;
+/** A connection attempt that has not succeeded this soon has failed: calls answer UNAVAILABLE, not hang. */
+const CONNECT_TIMEOUT_MS = 3000;
+/**
+ * A query with no answer this long has lost its connection (a half-open
+ * TCP connection, a frozen network): the pool drops that connection.
+ */
+const QUERY_TIMEOUT_MS = 15_000;
+/**
+ * How often the notification connection is asked for a sign of life. A
+ * connection that a NAT or firewall dropped without a reset never reports
+ * an error, and would leave this replica's feed waiting for wake-ups that
+ * cannot come.
+ */
+const LISTENER_PING_MS = 5000;
+/** TCP keepalive on every connection, so that the kernel finds a dead peer too. */
+const KEEPALIVE = {keepAlive: true, keepAliveInitialDelayMillis: 10_000} as const;
 
 interface PagedRow extends Book {
   readonly position: string;
@@ -46,11 +76,16 @@ export class PostgresStore implements BookStore {
   readonly #channel: string;
   readonly #options: PostgresStoreOptions;
   readonly #listeners: (() => void)[] = [];
+  readonly #reachabilityListeners: ((reachable: boolean) => void)[] = [];
+  readonly #snapshotSlots: number;
+  #snapshotsOpen = 0;
   #pendingInserts: PendingInsert[] = [];
   #inserting = false;
   #listener: pg.Client | undefined;
-  #closed = false;
-  #retry: NodeJS.Timeout | undefined;
+  #reachable = true;
+  /** Aborted by close(): stops reconnecting. */
+  readonly #closing = new AbortController();
+  #ping: NodeJS.Timeout | undefined;
 
   private constructor(options: PostgresStoreOptions) {
     const schema = options.schema ?? 'public';
@@ -59,11 +94,30 @@ export class PostgresStore implements BookStore {
     this.#schema = schema;
     this.#table = `${schema}.books`;
     this.#channel = `books_changes_${schema}`;
-    // A short connection timeout: a call fails with UNAVAILABLE rather than
-    // waiting out the client's deadline while the database is down.
-    this.#pool = new pg.Pool({connectionString: options.connectionString, connectionTimeoutMillis: 3000, max: 10});
-    // Idle clients that lose their connection report here; the pool replaces them.
+    const budget = connectionBudget(options.maxConnections ?? 10);
+    this.#snapshotSlots = budget.snapshots;
+    this.#pool = new pg.Pool({
+      ...this.#connectionConfig('books'),
+      max: budget.pool,
+      query_timeout: QUERY_TIMEOUT_MS,
+    });
+    // An idle client whose connection dies reports here (a database restart,
+    // pg_terminate_backend); the pool drops it and opens another when needed.
     this.#pool.on('error', () => {});
+  }
+
+  /**
+   * A short connection timeout, so that a call fails with UNAVAILABLE rather
+   * than waiting out the client's deadline while the database is down; TCP
+   * keepalive; and a name in pg_stat_activity, for operators (and tests).
+   */
+  #connectionConfig(role: string): pg.ClientConfig {
+    return {
+      connectionString: this.#options.connectionString,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      application_name: `${role} ${process.pid}`,
+      ...KEEPALIVE,
+    };
   }
 
   /**
@@ -143,10 +197,26 @@ export class PostgresStore implements BookStore {
   /**
    * One REPEATABLE READ transaction on a connection of its own (not the
    * pool's, which writers need): the books and the log position as of its
-   * first statement.
+   * first statement. Snapshots share a few connections of the budget; past
+   * them a snapshot is refused at once with SnapshotLimitError. The
+   * connection is let go as soon as the snapshot is read, abandoned, or left
+   * unread for the idle timeout.
    */
   async snapshot(): Promise<BookSnapshot> {
-    const client = new pg.Client({connectionString: this.#options.connectionString, connectionTimeoutMillis: 3000});
+    if (this.#snapshotsOpen >= this.#snapshotSlots) throw new SnapshotLimitError(this.#snapshotSlots);
+    this.#snapshotsOpen++;
+    const client = new pg.Client(this.#connectionConfig('books snapshot'));
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      this.#snapshotsOpen--;
+      // Not a polite end(), which waits for a connection that may be frozen.
+      client.connection.stream.destroy();
+    };
+    // Its connection dying (a restart, pg_terminate_backend) fails the next
+    // page read; without a listener it would be an uncaught exception.
+    client.on('error', () => void release());
     try {
       await client.connect();
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -154,28 +224,28 @@ export class PostgresStore implements BookStore {
         `SELECT last_position AS position FROM ${this.#schema}.change_log`,
       );
       const table = this.#table;
-      return {
+      return idleSnapshot({
         position: Number(rows[0]?.position ?? 0),
-        async *pages(pageSize) {
-          try {
-            let after = '0';
-            for (;;) {
-              const page = await client.query<PagedRow>(
-                `SELECT position, id, title, author FROM ${table} WHERE position > $1 ORDER BY position LIMIT $2`,
-                [after, pageSize],
-              );
-              if (page.rows.length === 0) return;
-              yield page.rows.map(({id, title, author}) => ({id, title, author}));
-              after = page.rows.at(-1)!.position;
-            }
-          } finally {
-            await client.end().catch(() => {});
-          }
+        idleTimeoutMs: this.#options.snapshotIdleTimeoutMs ?? 30_000,
+        async readPage(after, pageSize) {
+          if (released) throw new StoreUnavailableError(new Error('the snapshot connection was closed'));
+          const page = await client
+            .query<PagedRow>(
+              `SELECT position, id, title, author FROM ${table} WHERE position > $1 ORDER BY position LIMIT $2`,
+              [after, pageSize],
+            )
+            .catch((error: unknown) => {
+              throw storeError(error);
+            });
+          const last = page.rows.at(-1);
+          if (last === undefined) return undefined;
+          return {books: page.rows.map(({id, title, author}) => ({id, title, author})), last: Number(last.position)};
         },
-      };
+        release,
+      });
     } catch (error: unknown) {
-      await client.end().catch(() => {});
-      throw isConnectionFailure(error) ? new StoreUnavailableError(error) : error;
+      await release();
+      throw storeError(error);
     }
   }
 
@@ -190,22 +260,19 @@ export class PostgresStore implements BookStore {
     this.#listeners.push(listener);
   }
 
+  onReachability(listener: (reachable: boolean) => void): void {
+    this.#reachabilityListeners.push(listener);
+  }
+
   async #insertBatches(): Promise<void> {
     this.#inserting = true;
     try {
       while (this.#pendingInserts.length > 0) {
         const batch = this.#pendingInserts.splice(0, MAX_INSERTS_PER_COMMIT);
         try {
-          // ON CONFLICT: a taken id fails alone rather than failing the whole batch.
-          const {rows} = await this.#query<Book>(
-            `INSERT INTO ${this.#table} (id, title, author)
-             SELECT * FROM unnest($1::integer[], $2::text[], $3::text[])
-             ON CONFLICT (id) DO NOTHING RETURNING id, title, author`,
-            [batch.map(({book}) => book.id), batch.map(({book}) => book.title), batch.map(({book}) => book.author)],
-          );
-          settleInserts(batch, rows);
+          settleInserts(batch, await this.#insertRows(batch.map(({book}) => book)));
         } catch (error: unknown) {
-          for (const write of batch) write.reject(error);
+          await this.#insertOneByOne(batch, error);
         }
       }
     } finally {
@@ -213,9 +280,41 @@ export class PostgresStore implements BookStore {
     }
   }
 
+  /** Stores the books that are free, in one statement and one commit; returns those stored. */
+  async #insertRows(books: readonly Book[]): Promise<Book[]> {
+    // ON CONFLICT: a taken id fails alone rather than failing the whole batch.
+    const {rows} = await this.#query<Book>(
+      `INSERT INTO ${this.#table} (id, title, author)
+       SELECT * FROM unnest($1::integer[], $2::text[], $3::text[])
+       ON CONFLICT (id) DO NOTHING RETURNING id, title, author`,
+      [books.map(({id}) => id), books.map(({title}) => title), books.map(({author}) => author)],
+    );
+    return rows;
+  }
+
+  /**
+   * A batch failed as a whole for a reason other than a taken id (which it
+   * expects): a database that cannot be reached or is full fails every
+   * insert alike; anything else may be one book's fault, so each is tried
+   * alone and only the one at fault fails, with its own error.
+   */
+  async #insertOneByOne(batch: readonly PendingInsert[], error: unknown): Promise<void> {
+    if (batch.length === 1 || error instanceof StoreUnavailableError || error instanceof StorageFullError) {
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    for (const write of batch) {
+      try {
+        settleInserts([write], await this.#insertRows([write.book]));
+      } catch (alone: unknown) {
+        write.reject(alone);
+      }
+    }
+  }
+
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#retry);
+    this.#closing.abort();
+    clearInterval(this.#ping);
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.end().catch(() => {});
@@ -226,7 +325,7 @@ export class PostgresStore implements BookStore {
     try {
       return await this.#pool.query<Row>(text, values);
     } catch (error: unknown) {
-      throw isConnectionFailure(error) ? new StoreUnavailableError(error) : error;
+      throw storeError(error);
     }
   }
 
@@ -271,25 +370,45 @@ export class PostgresStore implements BookStore {
     }
   }
 
+  /**
+   * Opens the notification connection and LISTENs. Its failure, however it
+   * shows (an error, the connection ending, a ping left unanswered), leads
+   * to #relisten.
+   */
   async #listen(): Promise<void> {
-    const client = new pg.Client({
-      connectionString: this.#options.connectionString,
-      connectionTimeoutMillis: 3000,
-      // Names the connection in pg_stat_activity, for operators (and the replica tests).
-      application_name: `books listener ${process.pid}`,
-    });
+    const client = new pg.Client({...this.#connectionConfig('books listener'), query_timeout: LISTENER_PING_MS});
+    let failed = false;
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      if (this.#listener === client) this.#listener = undefined;
+      client.connection.stream.destroy();
+      this.#relisten(error);
+    };
     client.on('notification', (message) => {
       if (message.channel === this.#channel) this.#wake();
     });
-    client.on('error', (error) => this.#relisten(error, 100));
+    client.on('error', fail);
+    client.on('end', () => fail(new Error('the notification connection ended')));
     try {
       await client.connect();
       await client.query(`LISTEN ${this.#channel}`);
     } catch (error: unknown) {
-      await client.end().catch(() => {});
+      failed = true;
+      client.connection.stream.destroy();
       throw error;
     }
+    if (this.#closing.signal.aborted) {
+      await client.end().catch(() => {});
+      return;
+    }
     this.#listener = client;
+    clearInterval(this.#ping);
+    this.#ping = setInterval(() => {
+      client.query('SELECT 1').catch((error: unknown) => fail(error));
+    }, LISTENER_PING_MS);
+    this.#ping.unref();
+    this.#setReachable(true);
     // Changes committed while no connection listened were never announced.
     this.#wake();
   }
@@ -298,21 +417,42 @@ export class PostgresStore implements BookStore {
     for (const listener of this.#listeners) listener();
   }
 
-  /**
-   * Reconnects the notification connection, with backoff, after it fails.
-   * Watchers get nothing new meanwhile, then everything, from the log;
-   * calls that need the database fail with UNAVAILABLE meanwhile.
-   */
-  #relisten(error: unknown, delayMs: number): void {
-    if (this.#closed || this.#retry !== undefined) return;
-    void this.#listener?.end().catch(() => {});
-    this.#listener = undefined;
-    this.#options.onListenError?.(error, delayMs);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      this.#listen().catch((next: unknown) => this.#relisten(next, Math.min(delayMs * 2, MAX_RETRY_MS)));
-    }, delayMs);
+  #setReachable(reachable: boolean): void {
+    if (this.#reachable === reachable) return;
+    this.#reachable = reachable;
+    for (const listener of this.#reachabilityListeners) listener(reachable);
   }
+
+  /**
+   * Reconnects the notification connection after it fails, with jittered
+   * exponential backoff, so that replicas cut off together do not come back
+   * in lockstep. Watchers get nothing new from wake-ups meanwhile (the
+   * feed's periodic catch-up still reads the log); the database counts as
+   * unreachable until the connection is back.
+   */
+  #relisten(error: unknown): void {
+    clearInterval(this.#ping);
+    if (this.#closing.signal.aborted) return;
+    this.#setReachable(false);
+    this.#options.onListenError?.(error, 0);
+    retry(this.#closing.signal, () => this.#listen(), {
+      baseMs: FIRST_RETRY_MS,
+      maxDelayMs: MAX_RETRY_MS,
+      onError: (next, _attempt, delayMs) => this.#options.onListenError?.(next, delayMs),
+    }).catch(() => {
+      // Only close() ends the retries.
+    });
+  }
+}
+
+/**
+ * How `max` connections are shared: one listens, a quarter of the rest (at
+ * least one) read snapshots, the others are the pool.
+ */
+export function connectionBudget(max: number): {pool: number; snapshots: number} {
+  if (!Number.isInteger(max) || max < 3) throw new Error(`maxConnections must be at least 3, got ${max}`);
+  const snapshots = Math.max(1, Math.floor((max - 1) / 4));
+  return {pool: max - 1 - snapshots, snapshots};
 }
 
 /** An insert waiting for the next batch, and its caller. */
@@ -380,6 +520,15 @@ function changeLogDdl(schema: string, channel: string): string {
     CREATE TRIGGER book_changed AFTER INSERT OR DELETE ON ${schema}.books
       FOR EACH ROW EXECUTE FUNCTION ${schema}.log_book_change();`;
 }
+
+/** A database error in the domain's terms, when it has some: unreachable, or full. */
+function storeError(error: unknown): unknown {
+  if (sqlState(error) === DISK_FULL) return new StorageFullError(error);
+  return isConnectionFailure(error) ? new StoreUnavailableError(error) : error;
+}
+
+/** SQLSTATE disk_full. */
+const DISK_FULL = '53100';
 
 function sqlState(error: unknown): string | undefined {
   const code = (error as {code?: unknown} | null)?.code;
