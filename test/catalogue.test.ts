@@ -83,7 +83,7 @@ describe('Catalogue', () => {
   test('a watcher of changes that fell behind gets its backlog in one batch, then resumes from its cursor after an overflow', async () => {
     const catalogue = await Catalogue.open(new MemoryStore(), {watchQueueSize: 60});
     const controller = new AbortController();
-    const changes = catalogue.changes({afterCursor: '', includeExisting: false}, controller.signal);
+    const changes = await catalogue.changes({afterCursor: '', includeExisting: false}, controller.signal);
     const start = await changes.next();
     assert.deepEqual(start.done === false && start.value.changes, []);
     // Ensures the watcher is subscribed (the first read after the heartbeat does it).
@@ -104,7 +104,10 @@ describe('Catalogue', () => {
     for (let id = 51; id <= 111; id++) await catalogue.insert({id, title: `T${id}`, author: 'A'});
     await assert.rejects(changes.next(), WatcherOverflowError);
     controller.abort();
-    const resumed = catalogue.changes({afterCursor: lastCursor, includeExisting: false}, new AbortController().signal);
+    const resumed = await catalogue.changes(
+      {afterCursor: lastCursor, includeExisting: false},
+      new AbortController().signal,
+    );
     const ids: number[] = [];
     while (ids.length < 61) {
       const next = await resumed.next();

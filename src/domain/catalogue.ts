@@ -1,5 +1,5 @@
 import {validateBook, validateBookId, type Book} from './book.js';
-import type {BookStore} from './book-store.js';
+import type {BookSnapshot, BookStore} from './book-store.js';
 import type {Change, ChangeBatch} from './change.js';
 import {CHANGES_PER_READ, ChangeFeed} from './change-feed.js';
 import {decodeCursor} from './cursor.js';
@@ -149,21 +149,18 @@ export class Catalogue {
   /**
    * Every change in commit order, as batches, until `signal` aborts: from
    * now (starting with a heartbeat that carries the current cursor), after a
-   * cursor, or after a snapshot of the whole catalogue. Throws
-   * InvalidArgumentError for a cursor this catalogue did not issue, and
-   * ChangesTrimmedError for one older than the log keeps.
+   * cursor, or after a snapshot of the whole catalogue. What can refuse the
+   * request is checked before this returns, so that a refusal comes before
+   * anything is sent: InvalidArgumentError for a cursor this catalogue did
+   * not issue, ChangesTrimmedError for one older than the log keeps,
+   * WatcherLimitError, and for a snapshot SnapshotLimitError or
+   * StoreUnavailableError. Iterate what it returns (or abort `signal`): it
+   * holds a watcher's place, and maybe a snapshot, until then.
    */
-  changes(request: ChangesRequest, signal: AbortSignal): AsyncGenerator<ChangeBatch, void, undefined> {
+  async changes(request: ChangesRequest, signal: AbortSignal): Promise<AsyncGenerator<ChangeBatch, void, undefined>> {
     // "Now" is when the call was made, not when its stream is first read: a
     // client told that the call was accepted sees every later commit.
-    return this.#changes(request, this.feed.position, signal);
-  }
-
-  async *#changes(
-    request: ChangesRequest,
-    now: number,
-    signal: AbortSignal,
-  ): AsyncGenerator<ChangeBatch, void, undefined> {
+    const now = this.feed.position;
     const {afterCursor, includeExisting} = request;
     if (afterCursor !== '' && includeExisting) {
       throw new InvalidArgumentError({
@@ -173,28 +170,46 @@ export class Catalogue {
     }
     // Until it subscribes, the watch holds a place: snapshots and catch-ups count against the limit too.
     const unreserve = this.hub.reserve();
+    signal.addEventListener('abort', unreserve, {once: true});
+    try {
+      if (includeExisting) return this.#changes({snapshot: await this.store.snapshot()}, signal, unreserve);
+      if (afterCursor === '') return this.#changes({now}, signal, unreserve);
+      const after = decodeCursor(afterCursor, this.store.catalogueId);
+      if (after > (await this.store.lastPosition())) {
+        throw new InvalidArgumentError({
+          field: 'after_cursor',
+          reason: 'is ahead of this catalogue (was its database restored?)',
+        });
+      }
+      return this.#changes({after}, signal, unreserve);
+    } catch (error: unknown) {
+      unreserve();
+      throw error;
+    }
+  }
+
+  async *#changes(
+    start: {readonly snapshot: BookSnapshot} | {readonly now: number} | {readonly after: number},
+    signal: AbortSignal,
+    unreserve: () => void,
+  ): AsyncGenerator<ChangeBatch, void, undefined> {
     let position: number;
     let queue: Subscription<Change>;
     try {
-      if (includeExisting) {
-        position = yield* this.#snapshot();
-      } else if (afterCursor !== '') {
-        position = decodeCursor(afterCursor, this.store.catalogueId);
-        if (position > (await this.store.lastPosition())) {
-          throw new InvalidArgumentError({
-            field: 'after_cursor',
-            reason: 'is ahead of this catalogue (was its database restored?)',
-          });
-        }
-      } else {
-        position = now;
+      if ('snapshot' in start) {
+        position = yield* this.#snapshot(start.snapshot);
+      } else if ('now' in start) {
+        position = start.now;
         yield {changes: [], cursor: this.feed.cursorAt(position)};
+      } else {
+        position = start.after;
       }
       const caughtUp = yield* this.#catchUp(position, signal, unreserve);
       queue = caughtUp.queue;
       position = caughtUp.position;
     } finally {
       unreserve();
+      signal.removeEventListener('abort', unreserve);
     }
     try {
       for (;;) {
@@ -222,8 +237,7 @@ export class Catalogue {
   }
 
   /** Sends the snapshot a page at a time; returns its position. */
-  async *#snapshot(): AsyncGenerator<ChangeBatch, number, undefined> {
-    const snapshot = await this.store.snapshot();
+  async *#snapshot(snapshot: BookSnapshot): AsyncGenerator<ChangeBatch, number, undefined> {
     const cursor = this.feed.cursorAt(snapshot.position);
     // A page is held back until the next arrives: only the last one carries the cursor.
     let held: Change[] = [];

@@ -39,7 +39,9 @@ export function createBookService(catalogue: Catalogue): ServiceImplementation<t
     },
 
     async *watchChanges({afterCursor, includeExisting}, context: CallContext) {
-      const batches = catalogue.changes({afterCursor, includeExisting}, context.signal);
+      // A refusal (a bad cursor, too many watchers or snapshots) is the call's
+      // status at once, with no headers before it.
+      const batches = await catalogue.changes({afterCursor, includeExisting}, context.signal);
       // Headers tell the client the call was accepted, before a resume with nothing new to send sends anything.
       context.sendHeader();
       for await (const batch of batches) yield toWatchChangesResponse(batch);

@@ -9,8 +9,13 @@ export interface TcpProxy {
   /**
    * Stops passing bytes either way but keeps every connection open: a peer
    * that vanished without closing (a pulled cable, a half-open connection).
+   * With `match`, only connections whose client's first bytes match it (a
+   * PostgreSQL start-up message names its application), open or opened
+   * later, until `thaw()`.
    */
-  freeze(): void;
+  freeze(match?: (firstBytes: Buffer) => boolean): void;
+  /** Passes bytes again on every connection. */
+  thaw(): void;
   /** Accepts connections again, on the same port. */
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -18,7 +23,9 @@ export interface TcpProxy {
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  let frozen = false;
+  let frozen: ((firstBytes: Buffer) => boolean) | undefined;
+  const firstBytes = new Map<Socket, Buffer>();
+  const isFrozen = (client: Socket): boolean => frozen?.(firstBytes.get(client) ?? Buffer.alloc(0)) === true;
   let port = 0;
   let server: Server | undefined;
   const listen = async (): Promise<void> => {
@@ -33,8 +40,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         });
       }
       // Bytes pass by hand rather than by pipe(), so that freeze() can drop them.
-      client.on('data', (chunk: Buffer) => frozen || upstream.write(chunk));
-      upstream.on('data', (chunk: Buffer) => frozen || client.write(chunk));
+      client.on('data', (chunk: Buffer) => {
+        if (!firstBytes.has(client)) firstBytes.set(client, chunk);
+        if (!isFrozen(client)) upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => isFrozen(client) || client.write(chunk));
+      client.on('close', () => firstBytes.delete(client));
     });
     server.listen(port, '127.0.0.1');
     await once(server, 'listening');
@@ -52,8 +63,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return port;
     },
     cut: stop,
-    freeze: () => {
-      frozen = true;
+    freeze: (match = () => true) => {
+      frozen = match;
+    },
+    thaw: () => {
+      frozen = undefined;
     },
     restore: listen,
     close: stop,
