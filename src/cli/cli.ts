@@ -86,13 +86,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   );
   program
     .command('watch', 'Watch for inserted books until Ctrl-C')
-    .option('--reconnect', 'open the stream again, with backoff, when it breaks (say, a server restart)')
+    .option('--reconnect', 'open the stream again, with jittered backoff, when it breaks (say, a server restart)')
     .action(run((options) => call(io, options, 'watch', (client, {reached}) => watch(client, io, options, reached))));
   program
     .command('changes', 'Print every insert and delete as it happens, resumable from a cursor, until Ctrl-C')
     .option('--from <cursor>', 'start right after this cursor (from an earlier --json line)')
     .option('--existing', 'first print every book already in the catalogue, as inserts')
-    .option('--reconnect', 'after any break, resume from the last change with backoff: nothing lost, nothing repeated')
+    .option(
+      '--reconnect',
+      'after any break, resume from the last change with jittered backoff: nothing lost, nothing repeated',
+    )
     .option(
       '--cursor-file <file>',
       'start after the cursor stored in this file, if any, and store it after each change',

@@ -1,5 +1,6 @@
 import {delay, isAbortError} from 'abort-controller-x';
 import {ClientError, Status} from 'nice-grpc';
+import {Backoff} from '../client/backoff.js';
 import type {BooksClient} from '../client/client.js';
 import {followChanges} from '../client/follow-changes.js';
 import {ChangeType} from '../gen/books/books.js';
@@ -32,11 +33,11 @@ export async function watch(
       if (!(error instanceof ClientError && error.code === Status.UNIMPLEMENTED)) throw error;
     }
   }
-  let backoffMs = RECONNECT_FIRST_MS;
+  const backoff = new Backoff(RECONNECT_FIRST_MS, RECONNECT_MAX_MS);
   for (;;) {
     let interruption: string;
     try {
-      await watchOnce(client, io, options, () => (backoffMs = RECONNECT_FIRST_MS));
+      await watchOnce(client, io, options, () => backoff.reset());
       if (io.signal.aborted) return;
       if (!options.reconnect) {
         io.stderr('books: the server ended the watch\n');
@@ -47,6 +48,7 @@ export async function watch(
       if (!options.reconnect || !reached() || !isWorthReconnecting(error)) throw error;
       interruption = formatInterruption(error, options.address);
     }
+    const backoffMs = backoff.next();
     io.stderr(
       `books: watch interrupted (${interruption}); reconnecting in ${backoffMs} ms (books inserted meanwhile are not shown)\n`,
     );
@@ -55,7 +57,6 @@ export async function watch(
     } catch {
       return; // Ctrl-C while waiting
     }
-    backoffMs = Math.min(backoffMs * 2, RECONNECT_MAX_MS);
   }
 }
 

@@ -70,6 +70,9 @@ export function createBooksClient(address: string, options: BooksClientOptions =
   const read = {
     ...unary,
     retry: true,
+    // Steps of 100 ms doubling to 1 s; the middleware waits a random part of
+    // each, from half to all of it, so that clients of a restarted server
+    // spread their retries (the same jitter as Backoff's).
     retryBaseDelayMs: 100,
     retryMaxDelayMs: 1000,
     // The deadline, not a count, ends the retries: a restart that takes a few
