@@ -9,6 +9,8 @@ import {createBooksClient, type BooksClient} from '../src/client/client.js';
 import {MAX_TEXT_LENGTH, type Book} from '../src/domain/book.js';
 import {SEED_BOOKS} from '../src/domain/seed-books.js';
 import {openSqlite} from '../src/store/sqlite-driver.js';
+import {SqliteStore} from '../src/store/sqlite-store.js';
+import {startBooksServer} from './helpers/books-server.js';
 import {openChangeStream, type ChangeStream} from './helpers/change-stream.js';
 import {eventually} from './helpers/eventually.js';
 import {exitOf, startServerProcess, type ServerProcess} from './helpers/processes.js';
@@ -241,5 +243,47 @@ describe('SQLite faults', () => {
     assert.equal((await client.get({id: 1})).id, 1);
     assert.equal(server.child.exitCode, null);
     await stopServer(server);
+  });
+
+  test('a snapshot whose client stops reading lets go of its read transaction, and the client then gets UNAVAILABLE', async (t) => {
+    const undo = cleanups(t);
+    const path = join(tempDir('books-idle-', undo), 'books.db');
+    // Far more than the HTTP/2 windows and both ends' buffers hold, so that the server waits for the client.
+    const count = 30_000;
+    const seed = Array.from({length: count}, (_, index) => bigBook(index + 1));
+    const books = await startBooksServer({store: new SqliteStore(path, seed, {snapshotIdleTimeoutMs: 300})});
+    undo(() => books.close());
+
+    const stream = openChangeStream(books.client, {includeExisting: true});
+    undo(() => stream.close());
+    let received = (await stream.next()).changes.length;
+    // A commit after the snapshot began: the snapshot's read transaction keeps it from being checkpointed.
+    await books.client.insert(bigBook(count + 1));
+
+    const checker = openSqlite(path);
+    undo(() => checker.close());
+    checker.exec('PRAGMA busy_timeout = 0');
+    await eventually('a checkpoint of the whole WAL, once the snapshot is released', () => {
+      const result = checker.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as {
+        busy: number;
+        log: number;
+        checkpointed: number;
+      };
+      return result.busy === 0 && result.log === result.checkpointed;
+    });
+
+    // The client reads again: what was already on its way, then the end of the stream.
+    await assert.rejects(
+      async () => {
+        for (;;) {
+          const response = await stream.next();
+          received += response.changes.length;
+          // The snapshot's last response: it all fit in the buffers, and the server never waited.
+          assert.equal(response.cursor, '', `the whole snapshot came (${received} books): make the catalogue larger`);
+        }
+      },
+      failsWith(Status.UNAVAILABLE, /abandoned/),
+    );
+    assert.ok(received < count, `${received} of ${count} books came before the stream ended`);
   });
 });

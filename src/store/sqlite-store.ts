@@ -6,6 +6,7 @@ import type {BookPage, BookSnapshot, BookStore} from '../domain/book-store.js';
 import type {LoggedChange} from '../domain/change.js';
 import {BookExistsError} from '../domain/errors.js';
 import {checkedChanges, type ChangeRow} from './change-log.js';
+import {idleSnapshot} from './idle-snapshot.js';
 import {openSqlite, type SqliteDatabase, type SqliteDriverName} from './sqlite-driver.js';
 import {mapStoreErrors, sqliteResultCode, toStoreError} from './sqlite-errors.js';
 
@@ -32,6 +33,13 @@ const MAX_WRITES_PER_COMMIT = 512;
 
 /** Up to a page of books after a position, in insertion order: List's pages and a snapshot's alike. */
 const PAGE = 'SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?';
+
+export interface SqliteStoreOptions {
+  /** The binding: by default node:sqlite where Node has it, else better-sqlite3. */
+  readonly driver?: SqliteDriverName;
+  /** A snapshot whose reader asks for nothing this long is released (default 30 s). */
+  readonly snapshotIdleTimeoutMs?: number;
+}
 
 /**
  * A BookStore in one SQLite file: durable with nothing to install. Every
@@ -60,6 +68,7 @@ export class SqliteStore implements BookStore {
   readonly catalogueId: string;
   readonly #path: string;
   readonly #driver: SqliteDriverName | undefined;
+  readonly #snapshotIdleTimeoutMs: number;
   readonly #db: SqliteDatabase;
   readonly #listeners: (() => void)[] = [];
   readonly #statements;
@@ -70,10 +79,12 @@ export class SqliteStore implements BookStore {
   #checkpointDue = false;
 
   /** Opens the file at `path`, creating it with `seed` in it if it is new. */
-  constructor(path: string, seed: readonly Book[] = [], driver?: SqliteDriverName) {
+  constructor(path: string, seed: readonly Book[] = [], options: SqliteStoreOptions = {}) {
+    const {driver, snapshotIdleTimeoutMs = 30_000} = options;
     mkdirSync(dirname(path), {recursive: true});
     this.#path = path;
     this.#driver = driver;
+    this.#snapshotIdleTimeoutMs = snapshotIdleTimeoutMs;
     this.#db = mapStoreErrors(() => openSqlite(path, driver));
     mapStoreErrors(() => {
       this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
@@ -136,14 +147,27 @@ export class SqliteStore implements BookStore {
   /**
    * Reads through a connection of its own, in one read transaction: WAL
    * gives it the database as of its first read, while this connection goes
-   * on committing.
+   * on committing. The connection is closed once the snapshot is read to
+   * the end, abandoned, or left unread for the idle timeout: as long as its
+   * read transaction is open, no checkpoint can get past it, and the WAL
+   * grows with every commit.
    */
   async snapshot(): Promise<BookSnapshot> {
     const db = mapStoreErrors(() => openSqlite(this.#path, this.#driver));
     try {
       db.exec('PRAGMA query_only = ON; BEGIN');
       const position = lastPositionIn(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get());
-      return {position, pages: (pageSize) => snapshotPages(db, pageSize)};
+      const page = db.prepare(PAGE);
+      return idleSnapshot({
+        position,
+        idleTimeoutMs: this.#snapshotIdleTimeoutMs,
+        async readPage(after, pageSize) {
+          const rows = mapStoreErrors(() => page.all(after, pageSize)) as PagedRow[];
+          const last = rows.at(-1);
+          return last === undefined ? undefined : {books: rows.map(toBook), last: last.position};
+        },
+        release: () => db.close(),
+      });
     } catch (error: unknown) {
       db.close();
       throw toStoreError(error);
@@ -292,22 +316,6 @@ function rollBack(db: SqliteDatabase): void {
     db.exec('ROLLBACK');
   } catch {
     // No transaction is open: nothing to undo.
-  }
-}
-
-/** Pages of a snapshot's books, read in its transaction; the connection is closed after the last. */
-async function* snapshotPages(db: SqliteDatabase, pageSize: number): AsyncGenerator<Book[]> {
-  try {
-    const page = db.prepare(PAGE);
-    let after = 0;
-    for (;;) {
-      const rows = mapStoreErrors(() => page.all(after, pageSize)) as PagedRow[];
-      if (rows.length === 0) return;
-      yield rows.map(toBook);
-      after = rows.at(-1)!.position;
-    }
-  } finally {
-    db.close();
   }
 }
 
