@@ -11,7 +11,7 @@ export async function openStore(config: Config, logger: Logger): Promise<BookSto
     case 'memory':
       return new MemoryStore(SEED_BOOKS);
     case 'sqlite':
-      return new SqliteStore(config.sqlitePath, SEED_BOOKS);
+      return new SqliteStore(config.sqlitePath, SEED_BOOKS, {snapshotIdleTimeoutMs: config.snapshotIdleTimeoutMs});
     case 'postgres': {
       // Loaded only when used: pg adds to the start-up of every other store.
       const {PostgresStore} = await import('../store/postgres-store.js');

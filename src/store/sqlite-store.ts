@@ -6,7 +6,9 @@ import type {BookPage, BookSnapshot, BookStore} from '../domain/book-store.js';
 import type {LoggedChange} from '../domain/change.js';
 import {BookExistsError} from '../domain/errors.js';
 import {checkedChanges, type ChangeRow} from './change-log.js';
+import {idleSnapshot} from './idle-snapshot.js';
 import {openSqlite, type SqliteDatabase, type SqliteDriverName} from './sqlite-driver.js';
+import {mapStoreErrors, sqliteResultCode, toStoreError} from './sqlite-errors.js';
 
 /** 1: books; 2: the change log. */
 const SCHEMA_VERSION = 2;
@@ -29,6 +31,16 @@ type PendingWrite =
 /** Writes per transaction at most, so that one commit holds the event loop for milliseconds, not longer. */
 const MAX_WRITES_PER_COMMIT = 512;
 
+/** Up to a page of books after a position, in insertion order: List's pages and a snapshot's alike. */
+const PAGE = 'SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?';
+
+export interface SqliteStoreOptions {
+  /** The binding: by default node:sqlite where Node has it, else better-sqlite3. */
+  readonly driver?: SqliteDriverName;
+  /** A snapshot whose reader asks for nothing this long is released (default 30 s). */
+  readonly snapshotIdleTimeoutMs?: number;
+}
+
 /**
  * A BookStore in one SQLite file: durable with nothing to install. Every
  * write is committed (WAL, synchronous=FULL) before it is acknowledged, so an
@@ -46,26 +58,38 @@ const MAX_WRITES_PER_COMMIT = 512;
  * positions follow commit order.
  *
  * Every statement is prepared once and lives as long as the store.
+ *
+ * SQLite's errors that a client can act on become the domain's: a full disk
+ * is StorageFullError, a lock held too long or a file that cannot be written,
+ * read or opened is StoreUnavailableError (sqlite-errors.ts). Reads go on
+ * while writes fail, and nothing needs a restart once the cause is gone.
  */
 export class SqliteStore implements BookStore {
   readonly catalogueId: string;
   readonly #path: string;
   readonly #driver: SqliteDriverName | undefined;
+  readonly #snapshotIdleTimeoutMs: number;
   readonly #db: SqliteDatabase;
   readonly #listeners: (() => void)[] = [];
   readonly #statements;
   #pending: PendingWrite[] = [];
   #commitScheduled = false;
   #open = true;
+  /** A commit failed for want of space (or a failed write): the next one that succeeds checkpoints the WAL. */
+  #checkpointDue = false;
 
   /** Opens the file at `path`, creating it with `seed` in it if it is new. */
-  constructor(path: string, seed: readonly Book[] = [], driver?: SqliteDriverName) {
+  constructor(path: string, seed: readonly Book[] = [], options: SqliteStoreOptions = {}) {
+    const {driver, snapshotIdleTimeoutMs = 30_000} = options;
     mkdirSync(dirname(path), {recursive: true});
     this.#path = path;
     this.#driver = driver;
-    this.#db = openSqlite(path, driver);
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
-    this.#migrate(seed);
+    this.#snapshotIdleTimeoutMs = snapshotIdleTimeoutMs;
+    this.#db = mapStoreErrors(() => openSqlite(path, driver));
+    mapStoreErrors(() => {
+      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+      this.#migrate(seed);
+    });
     this.catalogueId = (this.#db.prepare('SELECT id FROM catalogue').get() as {id: string}).id;
     this.#statements = {
       changes: this.#db.prepare(
@@ -75,9 +99,7 @@ export class SqliteStore implements BookStore {
       trim: this.#db.prepare(
         "DELETE FROM changes WHERE position <= (SELECT seq FROM sqlite_sequence WHERE name = 'changes') - ?",
       ),
-      page: this.#db.prepare(
-        'SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?',
-      ),
+      page: this.#db.prepare(PAGE),
       get: this.#db.prepare('SELECT id, title, author FROM books WHERE id = ?'),
       // A taken id changes no row, rather than aborting the whole group's transaction.
       insert: this.#db.prepare('INSERT INTO books (id, title, author) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING'),
@@ -87,13 +109,13 @@ export class SqliteStore implements BookStore {
 
   async listPage(after: number, limit: number): Promise<BookPage> {
     // One row more than asked tells whether a next page exists.
-    const rows = this.#statements.page.all(after, limit + 1) as PagedRow[];
+    const rows = mapStoreErrors(() => this.#statements.page.all(after, limit + 1)) as PagedRow[];
     const page = rows.slice(0, limit);
     return {books: page.map(toBook), next: rows.length > limit ? page.at(-1)?.position : undefined};
   }
 
   async get(id: number): Promise<Book | undefined> {
-    const row = this.#statements.get.get(id) as BookRow | undefined;
+    const row = mapStoreErrors(() => this.#statements.get.get(id)) as BookRow | undefined;
     return row === undefined ? undefined : toBook(row);
   }
 
@@ -114,33 +136,46 @@ export class SqliteStore implements BookStore {
   }
 
   async readChanges(after: number, limit: number): Promise<LoggedChange[]> {
-    const rows = this.#statements.changes.all(after, limit) as ChangeRow[];
+    const rows = mapStoreErrors(() => this.#statements.changes.all(after, limit)) as ChangeRow[];
     return checkedChanges(after, rows);
   }
 
   async lastPosition(): Promise<number> {
-    return lastPositionIn(this.#statements.lastPosition.get());
+    return lastPositionIn(mapStoreErrors(() => this.#statements.lastPosition.get()));
   }
 
   /**
    * Reads through a connection of its own, in one read transaction: WAL
    * gives it the database as of its first read, while this connection goes
-   * on committing.
+   * on committing. The connection is closed once the snapshot is read to
+   * the end, abandoned, or left unread for the idle timeout: as long as its
+   * read transaction is open, no checkpoint can get past it, and the WAL
+   * grows with every commit.
    */
   async snapshot(): Promise<BookSnapshot> {
-    const db = openSqlite(this.#path, this.#driver);
+    const db = mapStoreErrors(() => openSqlite(this.#path, this.#driver));
     try {
       db.exec('PRAGMA query_only = ON; BEGIN');
       const position = lastPositionIn(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get());
-      return {position, pages: (pageSize) => snapshotPages(db, pageSize)};
+      const page = db.prepare(PAGE);
+      return idleSnapshot({
+        position,
+        idleTimeoutMs: this.#snapshotIdleTimeoutMs,
+        async readPage(after, pageSize) {
+          const rows = mapStoreErrors(() => page.all(after, pageSize)) as PagedRow[];
+          const last = rows.at(-1);
+          return last === undefined ? undefined : {books: rows.map(toBook), last: last.position};
+        },
+        release: () => db.close(),
+      });
     } catch (error: unknown) {
       db.close();
-      throw error;
+      throw toStoreError(error);
     }
   }
 
   async trimChanges(keep: number): Promise<void> {
-    if (this.#open) this.#statements.trim.run(Math.max(keep, 1));
+    if (this.#open) mapStoreErrors(() => this.#statements.trim.run(Math.max(keep, 1)));
   }
 
   onChanges(listener: () => void): void {
@@ -192,11 +227,17 @@ export class SqliteStore implements BookStore {
       }
       this.#db.exec('COMMIT');
     } catch (error: unknown) {
+      // SQLite may have rolled back already (it does on a full disk); either
+      // way nothing of this group stays, and the next commit starts clean.
       rollBack(this.#db);
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const code = sqliteResultCode(error);
+      if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR') this.#checkpointDue = true;
+      const mapped = toStoreError(error);
+      const failure = mapped instanceof Error ? mapped : new Error(String(mapped));
       for (const write of writes) write.settle(failure);
       return;
     }
+    if (this.#checkpointDue) this.#checkpoint();
     for (const [index, write] of writes.entries()) {
       const changed = outcomes[index]!;
       if (write.kind === 'delete') write.settle(undefined, changed);
@@ -204,6 +245,23 @@ export class SqliteStore implements BookStore {
       else write.settle(undefined);
     }
     if (outcomes.includes(true)) for (const listener of this.#listeners) listener();
+  }
+
+  /**
+   * Copies the WAL into the database file after writes failed for want of
+   * space and one has now succeeded: the WAL is then reused from its start
+   * rather than grown into the space just freed (on a small disk it had
+   * taken nearly all of it, and a checkpoint waits for 1,000 pages). After a
+   * commit, not before: if the room is too small for it, the checkpoint
+   * must not take what the commit needed. PASSIVE never waits for a reader.
+   */
+  #checkpoint(): void {
+    try {
+      this.#db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+      this.#checkpointDue = false;
+    } catch {
+      // Still too little room: the next commit that succeeds tries again.
+    }
   }
 
   #migrate(seed: readonly Book[]): void {
@@ -246,7 +304,7 @@ export class SqliteStore implements BookStore {
       if (version < SCHEMA_VERSION) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.#db.exec('COMMIT');
     } catch (error: unknown) {
-      this.#db.exec('ROLLBACK');
+      rollBack(this.#db);
       throw error;
     }
   }
@@ -258,24 +316,6 @@ function rollBack(db: SqliteDatabase): void {
     db.exec('ROLLBACK');
   } catch {
     // No transaction is open: nothing to undo.
-  }
-}
-
-/** Pages of a snapshot's books, read in its transaction; the connection is closed after the last. */
-async function* snapshotPages(db: SqliteDatabase, pageSize: number): AsyncGenerator<Book[]> {
-  try {
-    const page = db.prepare(
-      'SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?',
-    );
-    let after = 0;
-    for (;;) {
-      const rows = page.all(after, pageSize) as PagedRow[];
-      if (rows.length === 0) return;
-      yield rows.map(toBook);
-      after = rows.at(-1)!.position;
-    }
-  } finally {
-    db.close();
   }
 }
 

@@ -86,7 +86,7 @@ export const STORES: readonly StoreUnderTest[] = [
       create() {
         const dir = mkdtempSync(join(tmpdir(), 'books-test-'));
         return {
-          open: async (seed) => new SqliteStore(join(dir, 'books.db'), seed, driver),
+          open: async (seed) => new SqliteStore(join(dir, 'books.db'), seed, {driver}),
           dispose: async () => rmSync(dir, {recursive: true, force: true}),
         };
       },
