@@ -115,6 +115,10 @@ export class WriteLedger {
           problems.push(`acknowledged insert of ${id}: the table holds ${JSON.stringify(row)}`);
       }
     }
+    // Refused for what it held: nothing of it may be stored.
+    for (const {kind, id, status} of this.records)
+      if (kind === 'insert' && status === 'INVALID_ARGUMENT' && (logged.has(id) || table.has(id)))
+        problems.push(`insert of ${id} refused with INVALID_ARGUMENT, yet stored`);
     return problems;
   }
 }
