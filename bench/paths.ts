@@ -12,3 +12,5 @@ export const FLOOR_SERVER_MAIN = at('./floor/main.js');
 export const PLAIN_SERVER_MAIN = at('./plain-nice-grpc/main.js');
 export const UNARY_WORKER_MAIN = at('./load/unary-worker.js');
 export const WATCH_WORKER_MAIN = at('./load/watch-worker.js');
+/** The `books` command: `books server`, and the CLI (the soak's consumer). */
+export const BOOKS_BIN = at('../src/bin/books.js');
