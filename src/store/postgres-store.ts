@@ -331,6 +331,10 @@ export class PostgresStore implements BookStore {
 
   async #migrate(schema: string, seed: readonly Book[]): Promise<void> {
     const client = await this.#pool.connect();
+    // A checked-out client has no pool listener: its connection dying would
+    // otherwise be an uncaught 'error' (the failed query reports it anyway).
+    const ignore = (): void => {};
+    client.on('error', ignore);
     try {
       await client.query('BEGIN');
       // Replicas starting together take turns.
@@ -366,6 +370,7 @@ export class PostgresStore implements BookStore {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
+      client.removeListener('error', ignore);
       client.release();
     }
   }

@@ -87,7 +87,11 @@ export class SqliteStore implements BookStore {
     this.#snapshotIdleTimeoutMs = snapshotIdleTimeoutMs;
     this.#db = mapStoreErrors(() => openSqlite(path, driver));
     mapStoreErrors(() => {
-      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+      // SQLite waits for another process's lock synchronously, holding the
+      // event loop and so every other call: a short wait, after which the
+      // write fails with UNAVAILABLE (and may be tried again), keeps the
+      // server answering while an operator's shell holds the database.
+      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 1000;');
       this.#migrate(seed);
     });
     this.catalogueId = (this.#db.prepare('SELECT id FROM catalogue').get() as {id: string}).id;
