@@ -177,7 +177,9 @@ if (POSTGRES_AVAILABLE)
         await until('inserts are stored', () => acknowledged.length >= 20);
         for (let round = 0; round < 3; round++) {
           const before = acknowledged.length;
-          await terminate(await backends(server, 'books'));
+          const pool = await backends(server, 'books');
+          assert.ok(pool.length > 0, 'the server holds pool connections to terminate');
+          await terminate(pool);
           await until('inserts are stored again', () => acknowledged.length >= before + 20);
         }
       } finally {

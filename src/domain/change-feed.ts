@@ -44,11 +44,6 @@ export class ChangeFeed {
   /** Polls in a row that found changes with no wake-up finding any in between. */
   #pollsFinding = 0;
   #missingWakeUps = false;
-  /**
-   * Changes read and published at once: never more than a watcher's queue
-   * holds, so that a chunk always fits an empty queue, whatever its size.
-   */
-  readonly #readSize: number;
 
   constructor(
     readonly store: BookStore,
@@ -56,7 +51,6 @@ export class ChangeFeed {
     readonly options: ChangeFeedOptions,
   ) {
     this.#position = options.position;
-    this.#readSize = Math.max(1, Math.min(CHANGES_PER_READ, hub.queueCapacity));
   }
 
   /** The last change published to watchers. */
@@ -130,7 +124,7 @@ export class ChangeFeed {
         if (this.hub.watcherCount === 0 && (await this.#skipUnwatched())) continue;
         let found = false;
         for (;;) {
-          const logged = await this.store.readChanges(this.#position, this.#readSize);
+          const logged = await this.store.readChanges(this.#position, CHANGES_PER_READ);
           if (this.#closed || logged.length === 0) break;
           if (!found) this.#noteFound(this.#polling);
           found = true;
@@ -138,7 +132,7 @@ export class ChangeFeed {
           this.#position = logged.at(-1)!.position;
           this.hub.publish(changes);
           // A short read reached the end of the log; a commit since then asks for another.
-          if (logged.length < this.#readSize) break;
+          if (logged.length < CHANGES_PER_READ) break;
         }
       } while (this.#readAgain && !this.#closed);
     } catch (error: unknown) {

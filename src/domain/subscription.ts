@@ -66,11 +66,15 @@ export class Subscription<T> implements AsyncIterableIterator<readonly T[], unde
     return this.#ended;
   }
 
-  /** Queues `items`; returns false, queueing nothing, if they do not fit. */
+  /**
+   * Queues `items`; returns false, queueing nothing, if they do not fit.
+   * Any chunk fits an empty queue, so a capacity smaller than one commit's
+   * changes slows a watcher down instead of ending it.
+   */
   push(items: readonly T[]): boolean {
     if (this.#ended) return false;
     if (items.length === 0) return true;
-    if (this.#size + items.length > this.capacity) return false;
+    if (this.#size > 0 && this.#size + items.length > this.capacity) return false;
     this.#chunks.push(items);
     this.#size += items.length;
     this.#busy = true;

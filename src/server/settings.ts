@@ -139,8 +139,8 @@ export const SETTINGS = {
     default: '1024',
     parse: integer(1, 1_000_000),
     help:
-      'changes a watcher may fall behind before its watch ends with `RESOURCE_EXHAUSTED`; any value works, ' +
-      'as the feed hands watchers at most this many changes at once',
+      'changes a watcher may fall behind before its watch ends with `RESOURCE_EXHAUSTED`; any value works: ' +
+      'the changes of one commit or read (up to 512) always fit an empty queue',
   },
   changesRetention: {
     flag: 'changes-retention',
