@@ -1,6 +1,6 @@
 import {createReadStream} from 'node:fs';
 import {createInterface} from 'node:readline';
-import {MAX_BOOK_ID} from '../domain/book.js';
+import {MAX_BOOK_ID} from '../client/index.js';
 import type {Book} from '../gen/books/books.js';
 import {parseCsv} from './csv.js';
 

@@ -1,6 +1,6 @@
 import {cac} from 'cac';
 import {ClientError, Status} from 'nice-grpc';
-import {HealthCheckResponse_ServingStatus} from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
+import {HealthCheckResponse_ServingStatus} from '../client/index.js';
 import {bookPages} from '../client/book-pages.js';
 import {
   createBooksClient,
