@@ -119,6 +119,8 @@ function unreachableReason(error: ClientError, reached: boolean): string | undef
   if (reached && !details.startsWith('No connection established')) return undefined;
   const socketError = /\b(E[A-Z_]+) /.exec(details)?.[1];
   if (socketError !== undefined && socketError in SOCKET_ERRORS) return SOCKET_ERRORS[socketError];
+  const certificate = certificateMismatch(details);
+  if (certificate !== undefined) return certificate;
   if (/wrong version number|packet length too long/.test(details))
     return 'TLS handshake failed: is the server using TLS?';
   if (/Last error: Protocol error/.test(details)) return 'not a gRPC server: it does not speak HTTP/2';
@@ -127,6 +129,28 @@ function unreachableReason(error: ClientError, reached: boolean): string | undef
   // The last error alone, without grpc-js's framing, an empty resolution note, or a timestamp.
   const lastError = /Last error: (?:Error: )?([^\n]*?)\.?(?: \(\S+\))?\.? Resolution note:/.exec(details)?.[1];
   return lastError ?? details;
+}
+
+/**
+ * A certificate that does not name the host it was reached by, in words: Node
+ * says "Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is
+ * not in the cert's list: " (the list of the certificate's IP addresses,
+ * empty), or "Host: a.example. is not in the cert's altnames: DNS:b.example".
+ */
+function certificateMismatch(details: string): string | undefined {
+  const ip = /does not match certificate's altnames: IP: (\S+) is not in the cert's list/.exec(details)?.[1];
+  if (ip !== undefined) {
+    return (
+      `TLS: the server's certificate does not name the IP address ${ip}; ` +
+      `connect by a host name that it names, or add IP:${ip} to its subjectAltName`
+    );
+  }
+  const host =
+    /does not match certificate's altnames: Host: (\S+?)\.? is not in the cert's altnames: (.*?)\. Resolution note:/.exec(
+      details,
+    );
+  if (host !== null) return `TLS: the server's certificate names ${host[2]}, not ${host[1]}`;
+  return undefined;
 }
 
 /** A duration as a person reads it: `34 ms` under a second, `2.3 s` under a minute, then `1 min 23 s`. */
