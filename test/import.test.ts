@@ -6,9 +6,10 @@ import {after, before, describe, test} from 'node:test';
 import {runCli} from '../src/cli/cli.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
+import {startServerProcess} from './helpers/processes.js';
 
 /** `books import <file>` in this process, against `server`. */
-async function runImport(server: TestServer, file: string, ...flags: string[]) {
+async function runImport(server: Pick<TestServer, 'address'>, file: string, ...flags: string[]) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(['import', file, '--address', server.address, ...flags], {
@@ -131,5 +132,28 @@ describe('books import', () => {
     assert.equal(summary['inserted'], 1);
     assert.deepEqual(summary['invalidLines'], [{line: 2, reason: 'not valid JSON'}]);
     assert.ok(Number.isInteger(summary['booksPerSecond']));
+  });
+});
+
+describe('books import, run again', () => {
+  test('re-importing books that all exist logs no warning at the default log level', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'books-reimport-'));
+    const server = await startServerProcess();
+    t.after(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(dir, {recursive: true, force: true});
+    });
+    const file = join(dir, 'books.jsonl');
+    const lines = Array.from({length: 20}, (_, i) => JSON.stringify({id: 1000 + i, title: `T${i}`, author: 'A'}));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    assert.match((await runImport(server, file)).stdout, /: 20 inserted, 0 already existed, 0 invalid, in /);
+    const again = await runImport(server, file);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /: 0 inserted, 20 already existed, 0 invalid, in /);
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const worrying = server.logs.filter((line) => line['level'] !== 'info');
+    assert.deepEqual(worrying, [], "an ALREADY_EXISTS is the client's answer, not something for the operator");
   });
 });
