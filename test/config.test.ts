@@ -296,6 +296,31 @@ describe('server settings: secrets stay out of what is printed', () => {
   });
 });
 
+describe('server settings: the start-up line', () => {
+  const storeSettings = [
+    'sqlitePath',
+    'databaseUrl',
+    'databaseSchema',
+    'databaseMaxConnections',
+    'snapshotIdleTimeoutMs',
+  ];
+  const shown = (argv: readonly string[]): string[] =>
+    Object.keys(describeConfig(load(argv))).filter((key) => storeSettings.includes(key));
+
+  test('shows only the settings that apply to the chosen store', () => {
+    assert.deepEqual(shown(['--store', 'memory']), []);
+    assert.deepEqual(shown([]), ['sqlitePath', 'snapshotIdleTimeoutMs']);
+    assert.deepEqual(shown(['--database-url', 'postgres://books@db/books']), [
+      'databaseUrl',
+      'databaseSchema',
+      'databaseMaxConnections',
+      'snapshotIdleTimeoutMs',
+    ]);
+    // Every other setting shows whatever the store.
+    assert.equal(describeConfig(load(['--store', 'memory']))['feedPollMs'], 1000);
+  });
+});
+
 describe('server settings: --help and the README come from the declarations', () => {
   test('--help names every flag, variable and default, within 80 columns', () => {
     for (const setting of Object.values(SETTINGS)) {
@@ -366,11 +391,15 @@ describe('the server process: ports in use', () => {
     );
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `books: port ${port} is already in use (--port)\n`);
+    // Nothing else: no grpc-js warning, no log line repeating it.
     const logged = result.stdout
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(logged.at(-1)?.['error'], `port ${port} is already in use (--port)`);
+    assert.deepEqual(
+      logged.map((line) => line['msg']),
+      ['starting'],
+    );
   });
 
   test('a metrics port already in use names --metrics-port', async (t) => {
@@ -379,5 +408,12 @@ describe('the server process: ports in use', () => {
     const result = await runServerProcess(args, started);
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `books: port ${port} is already in use (--metrics-port)\n`);
+    assert.deepEqual(
+      result.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as Record<string, unknown>)['msg']),
+      ['starting'],
+    );
   });
 });

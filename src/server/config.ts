@@ -158,11 +158,19 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The configuration as printed at start-up: no token, and the database URL without its password. */
+/**
+ * The configuration as printed at start-up: no token, and the database URL
+ * without its password; a setting of another store than the chosen one is
+ * left out.
+ */
 export function describeConfig(config: Config): Record<string, unknown> {
   const described: Record<string, unknown> = {...config};
-  for (const [key, {secret}] of NAMED_SETTINGS) {
+  for (const [key, {secret, stores}] of NAMED_SETTINGS) {
     const value = config[key];
+    if (stores !== undefined && !stores.includes(config.store)) {
+      delete described[key];
+      continue;
+    }
     if (secret === 'value') described[key] = value === undefined ? 'none' : 'set';
     if (secret === 'password' && typeof value === 'string') {
       const url = new URL(value);
