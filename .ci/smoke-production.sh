@@ -19,7 +19,7 @@ export PATH="$work/bin:$PATH"
 books server --host 127.0.0.1 --port 0 --store memory > "$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do grep -q '"listening"' "$work/server.log" && break; sleep 0.1; done
-address=$(sed -n 's/.*"msg":"listening","address":"\([^"]*\)".*/\1/p' "$work/server.log")
+address=$(sed -n '/"msg":"listening"/s/.*"address":"\([^"]*\)".*/\1/p' "$work/server.log")
 [[ -n "$address" ]] || { cat "$work/server.log"; echo "the server did not start" >&2; exit 1; }
 books health --address "$address"
 books get 123 --json --address "$address"

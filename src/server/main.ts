@@ -5,7 +5,7 @@ import {setLogger} from '@grpc/grpc-js';
 import type {BookStore} from '../domain/book-store.js';
 import {Catalogue} from '../domain/catalogue.js';
 import {retainChanges} from '../domain/change-retention.js';
-import {ConfigError, describeConfig, loadConfig, type Config} from './config.js';
+import {CONFIG_REDACTION, ConfigError, describeConfig, loadConfig, type Config} from './config.js';
 import {explainListenFailure} from './listen-failure.js';
 import {createLogger} from './logger.js';
 import {openStore} from './open-store.js';
@@ -37,7 +37,7 @@ function fail(status: number, message: string): never {
 }
 
 const config = readConfig();
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, {redact: CONFIG_REDACTION});
 /** While a listen is under way, grpc-js's lines wait here: if it fails, our one line says why instead. */
 let heldGrpcLines: (() => void)[] | undefined;
 function grpcLog(level: 'warn' | 'info' | 'debug'): (...args: unknown[]) => void {
