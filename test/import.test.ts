@@ -6,10 +6,11 @@ import {after, before, describe, test} from 'node:test';
 import {formatDuration, formatRate} from '../src/cli/print.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
+import {startServerProcess} from './helpers/processes.js';
 import {runCliInProcess, type CliOutcome} from './helpers/cli-in-process.js';
 
 /** `books import <file>` in this process, against `server`. */
-function runImport(server: TestServer, file: string, ...flags: string[]): Promise<CliOutcome> {
+function runImport(server: Pick<TestServer, 'address'>, file: string, ...flags: string[]): Promise<CliOutcome> {
   return runCliInProcess(['import', file, '--address', server.address, ...flags]);
 }
 
@@ -165,5 +166,28 @@ describe('books import', () => {
     ] as const) {
       assert.equal(formatRate(books, seconds), text, `${books} in ${seconds} s`);
     }
+  });
+});
+
+describe('books import, run again', () => {
+  test('re-importing books that all exist logs no warning at the default log level', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'books-reimport-'));
+    const server = await startServerProcess();
+    t.after(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(dir, {recursive: true, force: true});
+    });
+    const file = join(dir, 'books.jsonl');
+    const lines = Array.from({length: 20}, (_, i) => JSON.stringify({id: 1000 + i, title: `T${i}`, author: 'A'}));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    assert.match((await runImport(server, file)).stdout, /: 20 inserted, 0 already existed, 0 invalid, in /);
+    const again = await runImport(server, file);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /: 0 inserted, 20 already existed, 0 invalid, in /);
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const worrying = server.logs.filter((line) => line['level'] !== 'info');
+    assert.deepEqual(worrying, [], "an ALREADY_EXISTS is the client's answer, not something for the operator");
   });
 });

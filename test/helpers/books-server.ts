@@ -42,7 +42,9 @@ export interface TestServerOptions {
 /** The production server wiring on 127.0.0.1 and a free port, with a real client. */
 export async function startBooksServer(options: TestServerOptions = {}): Promise<TestServer> {
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const logger = createLogger('debug', {
+    destination: {write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>)},
+  });
   const catalogue = await Catalogue.open(options.store ?? new MemoryStore(SEED_BOOKS), {
     watchQueueSize: options.watchQueueSize ?? 1024,
     maxWatchers: options.maxWatchers,
