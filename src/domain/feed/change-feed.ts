@@ -5,10 +5,10 @@ import {ChangesTrimmedError, InvalidArgumentError} from '../errors.js';
 import {type Subscription, WatchHub} from './fan-out.js';
 
 /** Changes read from the log at once, and so published to watchers as one chunk at most. */
-export const CHANGES_PER_READ = 512;
+const CHANGES_PER_READ = 512;
 /** The most one watcher is sent in one response: changes, and their approximate size in bytes. */
-export const MAX_BATCH_CHANGES = CHANGES_PER_READ;
-export const MAX_BATCH_BYTES = 64 * 1024;
+const MAX_BATCH_CHANGES = CHANGES_PER_READ;
+const MAX_BATCH_BYTES = 64 * 1024;
 
 export interface FeedOptions {
   /** Changes one watcher may fall behind before its watch ends. */
@@ -58,6 +58,8 @@ export class ChangeFeed {
     return feed;
   }
 
+  readonly #store: BookStore;
+  readonly #options: FeedOptions;
   #position: number;
   #reading = false;
   #readAgain = false;
@@ -72,22 +74,20 @@ export class ChangeFeed {
   #missingWakeUps = false;
 
   private constructor(
-    readonly store: BookStore,
+    store: BookStore,
+    /** Every open watcher's queue: its count and overflows are what metrics report. */
     readonly hub: WatchHub<Change>,
     position: number,
-    readonly options: FeedOptions,
+    options: FeedOptions,
   ) {
+    this.#store = store;
     this.#position = position;
+    this.#options = options;
   }
 
   /** The last change published to watchers. */
   get position(): number {
     return this.#position;
-  }
-
-  /** The cursor that resumes right after `position`. */
-  cursorAt(position: number): string {
-    return encodeCursor(this.store.catalogueId, position);
   }
 
   /** Reads the log up to its end and publishes what is new; the store calls it after every commit. */
@@ -122,7 +122,7 @@ export class ChangeFeed {
     if (this.#trimming || this.#closed) return;
     this.#trimming = true;
     try {
-      await this.store.trimChanges(keep);
+      await this.#store.trimChanges(keep);
     } finally {
       this.#trimming = false;
     }
@@ -164,10 +164,10 @@ export class ChangeFeed {
     const unreserve = this.hub.reserve();
     signal.addEventListener('abort', unreserve, {once: true});
     try {
-      if (includeExisting) return this.#changes({snapshot: await this.store.snapshot()}, signal, unreserve);
+      if (includeExisting) return this.#changes({snapshot: await this.#store.snapshot()}, signal, unreserve);
       if (afterCursor === '') return this.#changes({now}, signal, unreserve);
-      const after = decodeCursor(afterCursor, this.store.catalogueId);
-      if (after > (await this.store.lastPosition())) {
+      const after = decodeCursor(afterCursor, this.#store.catalogueId);
+      if (after > (await this.#store.lastPosition())) {
         throw new InvalidArgumentError({
           field: 'after_cursor',
           reason: 'is ahead of this catalogue (was its database restored?)',
@@ -189,10 +189,10 @@ export class ChangeFeed {
     let queue: Subscription<Change>;
     try {
       if ('snapshot' in start) {
-        position = yield* this.#snapshot(start.snapshot);
+        position = yield* snapshotBatches(start.snapshot, this.#cursorAt(start.snapshot.position));
       } else if ('now' in start) {
         position = start.now;
-        yield {changes: [], cursor: this.cursorAt(position)};
+        yield {changes: [], cursor: this.#cursorAt(position)};
       } else {
         position = start.after;
       }
@@ -220,27 +220,12 @@ export class ChangeFeed {
         } else if (next.value.length === 0) {
           // Everything published so far has been sent: the feed's position is this watcher's too.
           position = Math.max(position, this.#position);
-          yield {changes: [], cursor: this.cursorAt(position)};
+          yield {changes: [], cursor: this.#cursorAt(position)};
         }
       }
     } finally {
       queue.end();
     }
-  }
-
-  /** Sends the snapshot a page at a time; returns its position. */
-  async *#snapshot(snapshot: BookSnapshot): AsyncGenerator<ChangeBatch, number, undefined> {
-    const cursor = this.cursorAt(snapshot.position);
-    // A page is held back until the next arrives: only the last one carries the cursor.
-    let held: Change[] = [];
-    for await (const books of snapshot.pages(MAX_BATCH_CHANGES)) {
-      if (held.length > 0) yield {changes: held, cursor: ''};
-      held = books.map((book) => ({kind: 'created', book, position: snapshot.position, cursor: ''}));
-    }
-    const last = held.pop();
-    if (last !== undefined) held.push({...last, cursor});
-    yield {changes: held, cursor};
-    return snapshot.position;
   }
 
   /**
@@ -256,7 +241,7 @@ export class ChangeFeed {
   ): AsyncGenerator<ChangeBatch, {queue: Subscription<Change>; position: number}, undefined> {
     let position = from;
     while (position < this.#position) {
-      const logged = await this.store.readChanges(position, MAX_BATCH_CHANGES).catch((error: unknown) => {
+      const logged = await this.#store.readChanges(position, MAX_BATCH_CHANGES).catch((error: unknown) => {
         throw error instanceof ChangesTrimmedError ? this.#withOldestCursor(error) : error;
       });
       if (logged.length === 0) continue;
@@ -269,14 +254,19 @@ export class ChangeFeed {
     return {queue: this.hub.subscribe(signal), position};
   }
 
+  /** The cursor that resumes right after `position`. */
+  #cursorAt(position: number): string {
+    return encodeCursor(this.#store.catalogueId, position);
+  }
+
   /** Adds the cursor of each logged change. */
   #withCursors(changes: readonly LoggedChange[]): Change[] {
-    return changes.map((change) => ({...change, cursor: this.cursorAt(change.position)}));
+    return changes.map((change) => ({...change, cursor: this.#cursorAt(change.position)}));
   }
 
   /** The same error, naming the oldest cursor still served. */
   #withOldestCursor(error: ChangesTrimmedError): ChangesTrimmedError {
-    return new ChangesTrimmedError(error.oldest, this.cursorAt(error.oldest));
+    return new ChangesTrimmedError(error.oldest, this.#cursorAt(error.oldest));
   }
 
   /**
@@ -287,7 +277,7 @@ export class ChangeFeed {
    */
   async #skipUnwatched(): Promise<boolean> {
     const subscribed = this.hub.subscribedCount;
-    const last = await this.store.lastPosition();
+    const last = await this.#store.lastPosition();
     if (this.hub.subscribedCount !== subscribed || this.#closed) return false;
     this.#position = Math.max(this.#position, last);
     return true;
@@ -303,7 +293,7 @@ export class ChangeFeed {
           if (this.hub.watcherCount === 0 && (await this.#skipUnwatched())) continue;
           let found = false;
           for (;;) {
-            const logged = await this.store.readChanges(this.#position, CHANGES_PER_READ);
+            const logged = await this.#store.readChanges(this.#position, CHANGES_PER_READ);
             if (this.#closed || logged.length === 0) break;
             if (!found) this.#noteFound(this.#polling);
             found = true;
@@ -325,7 +315,7 @@ export class ChangeFeed {
           } else {
             // Read again at the next wake-up or poll, whichever comes first.
             this.#retryDue = true;
-            this.options.onFeedError?.(error);
+            this.#options.onFeedError?.(error);
           }
         }
       } while (this.#readAgain && !this.#closed);
@@ -346,8 +336,25 @@ export class ChangeFeed {
     const missing = byPoll ? this.#pollsFinding >= 2 || this.#missingWakeUps : false;
     if (missing === this.#missingWakeUps) return;
     this.#missingWakeUps = missing;
-    this.options.onMissedWakeUps?.(missing);
+    this.#options.onMissedWakeUps?.(missing);
   }
+}
+
+/** Sends `snapshot` a page at a time, `cursor` on its last change; returns its position. */
+async function* snapshotBatches(
+  snapshot: BookSnapshot,
+  cursor: string,
+): AsyncGenerator<ChangeBatch, number, undefined> {
+  // A page is held back until the next arrives: only the last one carries the cursor.
+  let held: Change[] = [];
+  for await (const books of snapshot.pages(MAX_BATCH_CHANGES)) {
+    if (held.length > 0) yield {changes: held, cursor: ''};
+    held = books.map((book) => ({kind: 'created', book, position: snapshot.position, cursor: ''}));
+  }
+  const last = held.pop();
+  if (last !== undefined) held.push({...last, cursor});
+  yield {changes: held, cursor};
+  return snapshot.position;
 }
 
 /** The books of created changes, one at a time: the workshop's Watch. */
@@ -372,7 +379,7 @@ function approximateSize(change: Change): number {
 // version prefix so the format can change later.
 const CURSOR_VERSION = 'c1';
 
-export function encodeCursor(catalogueId: string, position: number): string {
+function encodeCursor(catalogueId: string, position: number): string {
   return Buffer.from(`${CURSOR_VERSION}:${catalogueId}:${position}`).toString('base64url');
 }
 
