@@ -1,7 +1,7 @@
 import type {ChangeFeed} from '../domain/feed/index.js';
 
 /** How often the change log is trimmed: retention is "at least the last N", so a little more may stay a while. */
-export const TRIM_EVERY_MS = 5000;
+const TRIM_EVERY_MS = 5000;
 
 export interface FeedTimerOptions {
   /** An idle WatchChanges stream is sent a heartbeat this often (default 15 s). */

@@ -43,13 +43,14 @@ export interface BooksServerOptions {
 export interface BooksServer {
   /**
    * Binds host:port (port 0 picks a free one), reports SERVING through the
-   * standard health service, and returns the bound port.
+   * standard health service, starts the change feed's timers (heartbeats,
+   * polls of the log, retention), and returns the bound port.
    */
   listen(host: string, port: number): Promise<number>;
   /**
    * Reports NOT_SERVING, ends open streams with UNAVAILABLE, stops accepting
-   * calls, lets in-flight unary calls finish, and cancels whatever is left
-   * after the timeout.
+   * calls, lets in-flight unary calls finish, cancels whatever is left
+   * after the timeout, and stops the feed's timers.
    */
   shutdown(): Promise<void>;
 }
