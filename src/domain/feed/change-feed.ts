@@ -311,7 +311,9 @@ export class ChangeFeed {
             // silently skipping changes.
             this.hub.endAll(this.#withOldestCursor(error));
             this.#position = error.oldest;
+            // Read on from the oldest change kept, as a wake-up would.
             this.#readAgain = true;
+            this.#polling = false;
           } else {
             // Read again at the next wake-up or poll, whichever comes first.
             this.#retryDue = true;
