@@ -4,8 +4,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, test} from 'node:test';
 import {setTimeout as delay} from 'node:timers/promises';
-import {retainChanges} from '../src/domain/change-retention.js';
 import {ChangesTrimmedError} from '../src/domain/errors.js';
+import {ChangeFeed} from '../src/domain/feed/index.js';
+import {startFeedTimers} from '../src/server/feed-timers.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {openSqlite} from '../src/store/sqlite-driver.js';
 import {SqliteStore} from '../src/store/sqlite-store.js';
@@ -15,7 +16,12 @@ describe('the change log over time', () => {
     const store = new MemoryStore();
     for (let id = 1; id <= 10; id++) await store.insert({id, title: `T${id}`, author: 'A'});
     const errors: unknown[] = [];
-    const stop = retainChanges(store, 3, (error) => errors.push(error), 1);
+    const feed = await ChangeFeed.open(store, {watchQueueSize: 16});
+    const stop = startFeedTimers(feed, {
+      changesRetention: 3,
+      onTrimError: (error) => errors.push(error),
+      trimEveryMs: 1,
+    });
     t.after(stop);
     const isTrimmed = (): Promise<boolean> =>
       store.readChanges(6, 1).then(

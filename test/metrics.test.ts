@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 import {createBooksClient} from '../src/client/client.js';
-import {WatchHub} from '../src/domain/watch-hub.js';
+import {WatchHub} from '../src/domain/feed/index.js';
 import {createMetrics} from '../src/server/metrics.js';
 import {startServerProcess} from './helpers/processes.js';
 import {openWatcher} from './helpers/watcher.js';

@@ -5,7 +5,7 @@ import pg from 'pg';
 import {createBooksClient, type BooksConnection} from '../src/client/client.js';
 import {followChanges} from '../src/client/follow-changes.js';
 import type {Book} from '../src/domain/book.js';
-import {decodeCursor} from '../src/domain/cursor.js';
+import {decodeCursor} from '../src/domain/feed/index.js';
 import {
   catalogueIdOf,
   describeLogEntry,

@@ -3,7 +3,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, test} from 'node:test';
-import {WatchHub} from '../src/domain/watch-hub.js';
+import {WatchHub} from '../src/domain/feed/index.js';
 import {SqliteStore} from '../src/store/sqlite-store.js';
 import {startBooksServer} from './helpers/books-server.js';
 import {openChangeStream} from './helpers/change-stream.js';

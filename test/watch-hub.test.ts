@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
 import {isAbortError} from 'abort-controller-x';
 import {WatcherOverflowError} from '../src/domain/errors.js';
-import {WatchHub} from '../src/domain/watch-hub.js';
+import {WatchHub} from '../src/domain/feed/index.js';
 
 describe('WatchHub', () => {
   test('delivers every item to every watcher, in publish order', async () => {

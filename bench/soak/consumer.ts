@@ -2,7 +2,7 @@ import type {ChildProcess} from 'node:child_process';
 import {once} from 'node:events';
 import {createWriteStream, existsSync, readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
-import {decodeCursor} from '../../src/domain/cursor.js';
+import {decodeCursor} from '../../src/domain/feed/index.js';
 import {hasExited, spawnTracked} from '../children.js';
 import {BOOKS_BIN} from '../paths.js';
 import {say} from './clock.js';

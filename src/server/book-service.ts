@@ -1,7 +1,6 @@
 import type {CallContext, ServiceImplementation} from 'nice-grpc';
 import type {Catalogue} from '../domain/catalogue.js';
-import {toWatchChangesResponse} from './change-messages.js';
-import type {BookServiceServerDefinition} from './book-service-definition.js';
+import {type BookServiceServerDefinition, toWatchChangesResponse} from './book-service-definition.js';
 import {listWithinLimit} from './list-limit.js';
 
 /** books.BookService, method for method as in proto/books/books.proto. */

@@ -4,7 +4,6 @@ import {format} from 'node:util';
 import {setLogger} from '@grpc/grpc-js';
 import type {BookStore} from '../domain/book-store.js';
 import {Catalogue} from '../domain/catalogue.js';
-import {retainChanges} from '../domain/change-retention.js';
 import {CONFIG_REDACTION, ConfigError, describeConfig, loadConfig, type Config} from './config.js';
 import {explainListenFailure} from './listen-failure.js';
 import {createLogger} from './logger.js';
@@ -63,8 +62,6 @@ const catalogue = await Catalogue.open(store, {
   watchQueueSize: config.watchQueueSize,
   maxWatchers: config.maxWatchers,
   onFeedError: (error) => logger.warn('cannot read the change log; trying again', {error: String(error)}),
-  heartbeatMs: config.changesHeartbeatMs,
-  feedPollMs: config.feedPollMs,
   onMissedWakeUps(missing) {
     metrics?.setWakeUpsMissing(missing);
     if (missing) {
@@ -76,9 +73,6 @@ const catalogue = await Catalogue.open(store, {
     }
   },
 });
-const stopRetaining = retainChanges(store, config.changesRetention, (error) =>
-  logger.warn('cannot trim the change log', {error: String(error)}),
-);
 // Loaded only when asked for: prom-client adds to start-up.
 metrics = config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(catalogue.hub);
 const server = createBooksServer({
@@ -92,6 +86,9 @@ const server = createBooksServer({
   token: config.token,
   authReads: config.authReads,
   metrics,
+  changesHeartbeatMs: config.changesHeartbeatMs,
+  feedPollMs: config.feedPollMs,
+  changesRetention: config.changesRetention,
 });
 
 function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
@@ -114,7 +111,6 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   logger.info('stopping', {signal});
   await server.shutdown();
   await metrics?.close();
-  stopRetaining();
   catalogue.close();
   await store.close();
   logger.info('stopped');

@@ -3,7 +3,7 @@ import {createServer, type Server} from 'node:http';
 import type {ServerMiddleware} from 'nice-grpc';
 import {prometheusServerMiddleware, registry as grpcRegistry} from 'nice-grpc-prometheus';
 import {Counter, Gauge, Registry} from 'prom-client';
-import type {WatchHub} from '../domain/watch-hub.js';
+import type {WatchHub} from '../domain/feed/index.js';
 
 export interface Metrics {
   /** Counts and times every call (grpc_server_* metrics, go-grpc-prometheus names). */

@@ -4,6 +4,7 @@ import {HealthDefinition, HealthServiceImpl, HealthState} from 'nice-grpc-server
 import type {Catalogue} from '../domain/catalogue.js';
 import {BookServiceDefinition} from '../gen/books/books.js';
 import {createBookService} from './book-service.js';
+import {startFeedTimers} from './feed-timers.js';
 import {BookServiceServerDefinition} from './book-service-definition.js';
 import {callMiddleware} from './call-middleware.js';
 import type {Logger} from './logger.js';
@@ -31,18 +32,25 @@ export interface BooksServerOptions {
   readonly authReads?: boolean;
   /** Prometheus metrics, counted for every call when given. */
   readonly metrics?: Metrics;
+  /** An idle WatchChanges stream is sent a heartbeat this often (default 15 s). */
+  readonly changesHeartbeatMs?: number;
+  /** The change log is read this often even without a wake-up (default 1 s). */
+  readonly feedPollMs?: number;
+  /** Changes the log keeps at least (trimmed every few seconds); without it, none are trimmed. */
+  readonly changesRetention?: number;
 }
 
 export interface BooksServer {
   /**
    * Binds host:port (port 0 picks a free one), reports SERVING through the
-   * standard health service, and returns the bound port.
+   * standard health service, starts the change feed's timers (heartbeats,
+   * polls of the log, retention), and returns the bound port.
    */
   listen(host: string, port: number): Promise<number>;
   /**
    * Reports NOT_SERVING, ends open streams with UNAVAILABLE, stops accepting
-   * calls, lets in-flight unary calls finish, and cancels whatever is left
-   * after the timeout.
+   * calls, lets in-flight unary calls finish, cancels whatever is left
+   * after the timeout, and stops the feed's timers.
    */
   shutdown(): Promise<void>;
 }
@@ -59,7 +67,11 @@ export function createBooksServer({
   token,
   authReads = false,
   metrics,
+  changesHeartbeatMs,
+  feedPollMs,
+  changesRetention,
 }: BooksServerOptions): BooksServer {
+  let stopFeedTimers = (): void => {};
   const terminator = createTerminator();
   const health = HealthState();
   // The overall server ('') is healthy by default; the service only once
@@ -106,6 +118,13 @@ export function createBooksServer({
       const bound = await server.listen(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials);
       listening = true;
       reportService();
+      // The feed's clock runs while the server does: heartbeats, polls of the log, retention.
+      stopFeedTimers = startFeedTimers(catalogue.feed, {
+        changesHeartbeatMs,
+        feedPollMs,
+        changesRetention,
+        onTrimError: (error) => logger.warn('cannot trim the change log', {error: String(error)}),
+      });
       return bound;
     },
     async shutdown() {
@@ -126,6 +145,7 @@ export function createBooksServer({
         server.forceShutdown();
       }
       clearTimeout(timer);
+      stopFeedTimers();
     },
   };
 }

@@ -4,7 +4,7 @@ import type {Book} from '../domain/book.js';
 import type {BookPage, BookSnapshot, BookStore} from '../domain/book-store.js';
 import type {LoggedChange} from '../domain/change.js';
 import {BookExistsError, SnapshotLimitError, StorageFullError, StoreUnavailableError} from '../domain/errors.js';
-import {checkedChanges, type ChangeRow} from './change-log.js';
+import {checkedChanges, type ChangeRow} from '../domain/feed/index.js';
 import {idleSnapshot} from './idle-snapshot.js';
 import {migrationsAfter} from './migrations.js';
 

@@ -2,9 +2,9 @@ import {createBooksClient, type BooksClient, type BooksClientOptions} from '../.
 import type {BookStore} from '../../src/domain/book-store.js';
 import {Catalogue} from '../../src/domain/catalogue.js';
 import type {Change} from '../../src/domain/change.js';
+import type {WatchHub} from '../../src/domain/feed/index.js';
 import {MemoryStore} from '../../src/store/memory-store.js';
 import {SEED_BOOKS} from '../../src/domain/seed-books.js';
-import type {WatchHub} from '../../src/domain/watch-hub.js';
 import {createLogger} from '../../src/server/logger.js';
 import {createBooksServer, type BooksServer} from '../../src/server/server.js';
 
@@ -48,7 +48,6 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
   const catalogue = await Catalogue.open(options.store ?? new MemoryStore(SEED_BOOKS), {
     watchQueueSize: options.watchQueueSize ?? 1024,
     maxWatchers: options.maxWatchers,
-    heartbeatMs: options.changesHeartbeatMs,
   });
   const hub = catalogue.hub;
   const server = createBooksServer({
@@ -60,6 +59,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
     tls: options.tls,
     token: options.token,
     authReads: options.authReads,
+    changesHeartbeatMs: options.changesHeartbeatMs,
   });
   const port = await server.listen('127.0.0.1', options.port ?? 0);
   const address = `127.0.0.1:${port}`;

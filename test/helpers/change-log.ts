@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type {BookChange} from '../../src/gen/books/books.js';
 import {ChangeType} from '../../src/gen/books/books.js';
-import {decodeCursor} from '../../src/domain/cursor.js';
+import {decodeCursor} from '../../src/domain/feed/index.js';
 
 // The change log as PostgreSQL holds it, read directly with pg rather than
 // through the server, to compare what a consumer of the feed received with
