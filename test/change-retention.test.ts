@@ -6,6 +6,7 @@ import {describe, test} from 'node:test';
 import {setTimeout as delay} from 'node:timers/promises';
 import {retainChanges} from '../src/domain/change-retention.js';
 import {ChangesTrimmedError} from '../src/domain/errors.js';
+import {defaultConfig} from '../src/server/config.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {openSqlite} from '../src/store/sqlite-driver.js';
 import {SqliteStore} from '../src/store/sqlite-store.js';
@@ -41,7 +42,7 @@ describe('the change log over time', () => {
       INSERT INTO books (id, title, author) VALUES (5, 'Old', 'Book');
       PRAGMA user_version = 1;`);
     v1.close();
-    const store = new SqliteStore(path);
+    const store = new SqliteStore(path, [], defaultConfig());
     t.after(() => store.close());
     assert.deepEqual(await store.get(5), {id: 5, title: 'Old', author: 'Book'});
     assert.equal(await store.lastPosition(), 0);

@@ -7,7 +7,13 @@ import type {LoggedChange} from '../src/domain/change.js';
 import {PostgresStore} from '../src/store/postgres-store.js';
 import {describeChange, openChangeStream} from './helpers/change-stream.js';
 import {startServerProcess, type ServerProcess} from './helpers/processes.js';
-import {dropSchema, POSTGRES_AVAILABLE, TEST_DATABASE_URL, uniqueSchema} from './helpers/stores.js';
+import {
+  dropSchema,
+  POSTGRES_AVAILABLE,
+  postgresStoreOptions,
+  TEST_DATABASE_URL,
+  uniqueSchema,
+} from './helpers/stores.js';
 import {openWatcher} from './helpers/watcher.js';
 
 if (POSTGRES_AVAILABLE)
@@ -103,7 +109,7 @@ if (POSTGRES_AVAILABLE)
 
     test('concurrent writers on both replicas never make a reader of the log skip a change', async (t) => {
       const [a, b] = connections as [BooksConnection, BooksConnection];
-      const reader = await PostgresStore.open({connectionString: TEST_DATABASE_URL ?? '', schema});
+      const reader = await PostgresStore.open(postgresStoreOptions(schema));
       t.after(() => reader.close());
       // A reader that moves on as soon as it sees a change, as the feed does.
       const seen: LoggedChange[] = [];

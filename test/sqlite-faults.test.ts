@@ -8,6 +8,7 @@ import {ClientError, Status} from 'nice-grpc';
 import {createBooksClient, type BooksClient} from '../src/client/client.js';
 import {MAX_TEXT_LENGTH, type Book} from '../src/domain/book.js';
 import {SEED_BOOKS} from '../src/domain/seed-books.js';
+import {defaultConfig} from '../src/server/config.js';
 import {openSqlite} from '../src/store/sqlite-driver.js';
 import {SqliteStore} from '../src/store/sqlite-store.js';
 import {startBooksServer} from './helpers/books-server.js';
@@ -251,7 +252,9 @@ describe('SQLite faults', () => {
     // Far more than the HTTP/2 windows and both ends' buffers hold, so that the server waits for the client.
     const count = 30_000;
     const seed = Array.from({length: count}, (_, index) => bigBook(index + 1));
-    const books = await startBooksServer({store: new SqliteStore(path, seed, {snapshotIdleTimeoutMs: 300})});
+    const books = await startBooksServer({
+      store: new SqliteStore(path, seed, {...defaultConfig(), snapshotIdleTimeoutMs: 300}),
+    });
     undo(() => books.close());
 
     const stream = openChangeStream(books.client, {includeExisting: true});

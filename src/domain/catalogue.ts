@@ -29,17 +29,21 @@ export interface CataloguePage {
   readonly nextPageToken: string;
 }
 
+/**
+ * Its settings are named, and their defaults given, by the server's settings
+ * (src/server/settings.ts), so the server passes a slice of its Config.
+ */
 export interface CatalogueOptions {
   /** Changes one watcher may fall behind before its watch ends. */
   readonly watchQueueSize: number;
   /** Watches open at once, at most. */
-  readonly maxWatchers?: number;
+  readonly maxWatchers: number;
   /** Told when reading the change log fails (the feed tries again). */
   readonly onFeedError?: (error: unknown) => void;
-  /** A watcher of changes idle this long is sent a heartbeat, an empty batch with the current cursor (default 15 s). */
-  readonly heartbeatMs?: number;
-  /** The change log is read this often even without a wake-up (default 1 s), so a lost one delays changes by at most this. */
-  readonly feedPollMs?: number;
+  /** A watcher of changes idle this long is sent a heartbeat, an empty batch with the current cursor. */
+  readonly changesHeartbeatMs: number;
+  /** The change log is read this often even without a wake-up, so a lost one delays changes by at most this. */
+  readonly feedPollMs: number;
   /** Told when polls start (true) and stop (false) finding changes that no wake-up announced. */
   readonly onMissedWakeUps?: (missing: boolean) => void;
 }
@@ -75,9 +79,9 @@ export class Catalogue {
     // The one path of every change: commit -> change log -> feed -> hub -> each watcher's queue.
     store.onChanges(() => feed.catchUp());
     // Ticks at half the period: a watcher idle for a whole tick gets a heartbeat, so within the period.
-    const heartbeats = setInterval(() => hub.tick(), (options.heartbeatMs ?? 15_000) / 2);
+    const heartbeats = setInterval(() => hub.tick(), options.changesHeartbeatMs / 2);
     heartbeats.unref();
-    const polls = setInterval(() => feed.poll(), options.feedPollMs ?? 1000);
+    const polls = setInterval(() => feed.poll(), options.feedPollMs);
     polls.unref();
     return new Catalogue(store, feed, () => {
       clearInterval(heartbeats);

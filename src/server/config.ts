@@ -58,6 +58,16 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
   return {...settings, store, token, help};
 }
 
+/**
+ * Every setting at its default, as the server runs when told nothing: the one
+ * source of defaults for code that builds components without loadConfig
+ * (tests, benchmarks).
+ */
+export function defaultConfig(): Config {
+  const {help: _help, ...config} = loadConfig([], {});
+  return config;
+}
+
 function readFlags(argv: readonly string[]): {flags: Map<SettingName, string>; help: boolean} {
   const byFlag = new Map(
     NAMED_SETTINGS.flatMap(([key, setting]) =>

@@ -58,7 +58,7 @@ const catalogue = await Catalogue.open(store, {
   watchQueueSize: config.watchQueueSize,
   maxWatchers: config.maxWatchers,
   onFeedError: (error) => logger.warn('cannot read the change log; trying again', {error: String(error)}),
-  heartbeatMs: config.changesHeartbeatMs,
+  changesHeartbeatMs: config.changesHeartbeatMs,
   feedPollMs: config.feedPollMs,
   onMissedWakeUps(missing) {
     metrics?.setWakeUpsMissing(missing);
@@ -76,18 +76,7 @@ const stopRetaining = retainChanges(store, config.changesRetention, (error) =>
 );
 // Loaded only when asked for: prom-client adds to start-up.
 metrics = config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(catalogue.hub);
-const server = createBooksServer({
-  catalogue,
-  logger,
-  shutdownTimeoutMs: config.shutdownTimeoutMs,
-  drainDelayMs: config.drainDelayMs,
-  maxRequestBytes: config.maxRequestBytes,
-  keepaliveMs: config.keepaliveMs,
-  tls: readTls(config),
-  token: config.token,
-  authReads: config.authReads,
-  metrics,
-});
+const server = createBooksServer(config, {catalogue, logger, tls: readTls(config), metrics});
 
 function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
   if (tlsCertFile === undefined || tlsKeyFile === undefined) return undefined;

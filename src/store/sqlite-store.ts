@@ -34,11 +34,15 @@ const MAX_WRITES_PER_COMMIT = 512;
 /** Up to a page of books after a position, in insertion order: List's pages and a snapshot's alike. */
 const PAGE = 'SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?';
 
+/**
+ * Its settings are named, and their defaults given, by the server's settings
+ * (src/server/settings.ts), so the server passes a slice of its Config.
+ */
 export interface SqliteStoreOptions {
   /** The binding: by default node:sqlite where Node has it, else better-sqlite3. */
   readonly driver?: SqliteDriverName;
-  /** A snapshot whose reader asks for nothing this long is released (default 30 s). */
-  readonly snapshotIdleTimeoutMs?: number;
+  /** A snapshot whose reader asks for nothing this long is released. */
+  readonly snapshotIdleTimeoutMs: number;
 }
 
 /**
@@ -79,8 +83,8 @@ export class SqliteStore implements BookStore {
   #checkpointDue = false;
 
   /** Opens the file at `path`, creating it with `seed` in it if it is new. */
-  constructor(path: string, seed: readonly Book[] = [], options: SqliteStoreOptions = {}) {
-    const {driver, snapshotIdleTimeoutMs = 30_000} = options;
+  constructor(path: string, seed: readonly Book[], options: SqliteStoreOptions) {
+    const {driver, snapshotIdleTimeoutMs} = options;
     mkdirSync(dirname(path), {recursive: true});
     this.#path = path;
     this.#driver = driver;
