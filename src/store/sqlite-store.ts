@@ -223,7 +223,7 @@ export class SqliteStore implements BookStore {
     if (!this.#open) return;
     const writes = this.#pending.splice(0, MAX_WRITES_PER_COMMIT);
     if (writes.length === 0) return;
-    const outcomes: boolean[] = [];
+    const outcomes: {write: PendingWrite; changed: boolean}[] = [];
     try {
       this.#db.exec('BEGIN IMMEDIATE');
       for (const write of writes) {
@@ -231,7 +231,7 @@ export class SqliteStore implements BookStore {
           write.kind === 'insert'
             ? this.#statements.insert.run(write.book.id, write.book.title, write.book.author).changes
             : this.#statements.delete.run(write.id).changes;
-        outcomes.push(Number(changes) > 0);
+        outcomes.push({write, changed: Number(changes) > 0});
       }
       this.#db.exec('COMMIT');
     } catch (error: unknown) {
@@ -246,13 +246,12 @@ export class SqliteStore implements BookStore {
       return;
     }
     if (this.#checkpointDue) this.#checkpoint();
-    for (const [index, write] of writes.entries()) {
-      const changed = outcomes[index]!;
+    for (const {write, changed} of outcomes) {
       if (write.kind === 'delete') write.settle(undefined, changed);
       else if (!changed) write.settle(new BookExistsError(write.book.id));
       else write.settle(undefined);
     }
-    if (outcomes.includes(true)) for (const listener of this.#listeners) listener();
+    if (outcomes.some(({changed}) => changed)) for (const listener of this.#listeners) listener();
   }
 
   /**
