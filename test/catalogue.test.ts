@@ -99,7 +99,7 @@ describe('Catalogue', () => {
       batches.flat(),
       Array.from({length: 50}, (_, i) => i + 1),
     );
-    assert.ok(batches[1]!.length >= 49, 'the backlog came as one batch');
+    assert.ok((batches[1]?.length ?? 0) >= 49, 'the backlog came as one batch');
     const lastCursor = rest.done === true ? '' : rest.value.cursor;
     // 61 more than it reads: the watch ends, and its cursor resumes it without a loss.
     for (let id = 51; id <= 111; id++) await catalogue.insert({id, title: `T${id}`, author: 'A'});

@@ -177,7 +177,7 @@ describe('SQLite faults', () => {
     for (const failure of failures) assert.ok(failsWith(Status.RESOURCE_EXHAUSTED, /^storage full$/)(failure));
 
     // Reads go on while the disk is full, and the process lives.
-    const stored = [SEED_BOOKS[0]!.id, ...acknowledged].sort((a, b) => a - b);
+    const stored = [SEED_BOOKS[0].id, ...acknowledged].sort((a, b) => a - b);
     assert.deepEqual((await client.get({id: acknowledged.at(-1)!})).id, acknowledged.at(-1));
     assert.deepEqual(
       (await client.list({})).books.map((book) => book.id).sort((a, b) => a - b),
@@ -211,7 +211,7 @@ describe('SQLite faults', () => {
     const listed = await listedIds(after);
     assert.deepEqual(
       [...listed].sort((a, b) => a - b),
-      [SEED_BOOKS[0]!.id, ...acknowledged].sort((a, b) => a - b),
+      [SEED_BOOKS[0].id, ...acknowledged].sort((a, b) => a - b),
     );
 
     // The consumer, resumed from its cursor, got every acknowledged insert once, in commit order (the catalogue's).
@@ -220,7 +220,7 @@ describe('SQLite faults', () => {
     // Once this insert comes, every earlier change has.
     await after.insert(bigBook(9_999));
     await eventually('the resumed consumer reached the last insert', () => resumed.ids.includes(9_999));
-    assert.deepEqual([...consumer.ids, ...resumed.ids], [...listed.filter((id) => id !== SEED_BOOKS[0]!.id), 9_999]);
+    assert.deepEqual([...consumer.ids, ...resumed.ids], [...listed.filter((id) => id !== SEED_BOOKS[0].id), 9_999]);
     await resumed.stop();
     await stopServer(server);
   });
