@@ -22,12 +22,10 @@ describe('books changes', () => {
     await cli.lines(1);
     await server.connection.client.insert(book(1));
     await server.connection.client.delete({id: 123});
-    server.servers.at(-1)!.child.kill('SIGTERM');
-    await server.servers.at(-1)!.exited;
+    await server.stop('SIGTERM');
     await server.start();
     await server.connection.client.insert(book(2));
-    server.servers.at(-1)!.child.kill('SIGKILL');
-    await server.servers.at(-1)!.exited;
+    await server.stop('SIGKILL');
     await server.start();
     await server.connection.client.insert(book(3));
     await server.connection.client.delete({id: 1});

@@ -135,12 +135,10 @@ if (POSTGRES_AVAILABLE)
       const start = await reading;
       // Everything the log holds now, read at leisure: the reader must have seen exactly this.
       const all: LoggedChange[] = [];
-      for (
-        let next = await reader.readChanges(start, 1000);
-        next.length > 0;
-        next = await reader.readChanges(all.at(-1)!.position, 1000)
-      ) {
+      let next = await reader.readChanges(start, 1000);
+      for (let last = next.at(-1); last !== undefined; last = next.at(-1)) {
         all.push(...next);
+        next = await reader.readChanges(last.position, 1000);
       }
       assert.equal(all.length, 15 * 16);
       assert.deepEqual(seen, all);

@@ -123,7 +123,9 @@ while (Date.now() < endAt) {
   if (Date.now() >= endAt) break;
   // Every kind once per round, in a random order: a short run still meets most of them.
   if (round.length === 0) round = shuffled(kinds);
-  const fault = newFault(round.pop()!, faults.length + 1);
+  const kind = round.pop();
+  if (kind === undefined) break;
+  const fault = newFault(kind, faults.length + 1);
   faults.push(fault);
   try {
     await INJECT[fault.kind](world, fault);
