@@ -41,6 +41,8 @@ WORKDIR /app
 RUN mkdir -p /app/data && chown node:node /app/data
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# The stores' schema migrations, found beside dist/ (from the modules' own place, not the working directory).
+COPY migrations ./migrations
 COPY package.json ./
 # The package's `books` command, on the PATH as a global install would put it.
 RUN chmod +x dist/src/bin/books.js && ln -s /app/dist/src/bin/books.js /usr/local/bin/books

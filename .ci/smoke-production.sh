@@ -9,17 +9,19 @@ server=""
 trap '[[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
 cp package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs "$work"/
-mkdir -p "$work/dist" && cp -r dist/src "$work/dist/src"
+mkdir -p "$work/dist" && cp -r dist/src "$work/dist/src" && cp -r migrations "$work/migrations"
 (cd "$work" && pnpm install --frozen-lockfile --prod >/dev/null)
 # The `books` command on the PATH, as the image installs it: `books server`, `books health`.
 chmod +x "$work/dist/src/bin/books.js"
 mkdir "$work/bin" && ln -s "$work/dist/src/bin/books.js" "$work/bin/books"
 export PATH="$work/bin:$PATH"
 
-books server --host 127.0.0.1 --port 0 --store memory > "$work/server.log" &
+# SQLite, so that the schema migrations (migrations/*.sql) must be found, from
+# another working directory than the package's.
+(cd / && exec books server --host 127.0.0.1 --port 0 --store sqlite --db "$work/data/books.db") > "$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do grep -q '"listening"' "$work/server.log" && break; sleep 0.1; done
-address=$(sed -n 's/.*"msg":"listening","address":"\([^"]*\)".*/\1/p' "$work/server.log")
+address=$(sed -n '/"msg":"listening"/s/.*"address":"\([^"]*\)".*/\1/p' "$work/server.log")
 [[ -n "$address" ]] || { cat "$work/server.log"; echo "the server did not start" >&2; exit 1; }
 books health --address "$address"
 books get 123 --json --address "$address"

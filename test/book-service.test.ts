@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 import {ClientError, Status} from 'nice-grpc';
 import {MAX_TEXT_LENGTH} from '../src/domain/book.js';
+import {StoreUnavailableError} from '../src/domain/errors.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {SEED_BOOKS} from '../src/domain/seed-books.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
@@ -119,10 +120,12 @@ for (const kind of RUNNABLE_STORES)
       );
     });
 
-    test('each failed call is logged once with its method and code', async () => {
+    test("each failed call is logged once with its method and code, a client's mistake at debug", async () => {
       await assert.rejects(books.client.get({id: 4242}));
-      const lines = books.logs.filter(
-        (line) => line['level'] === 'warn' && String(line['details']).includes('book 4242'),
+      const lines = books.logs.filter((line) => String(line['details']).includes('book 4242'));
+      assert.deepEqual(
+        lines.map((line) => line['level']),
+        ['debug'],
       );
       assert.equal(lines.length, 1);
       assert.equal(lines[0]?.['method'], '/books.BookService/Get');
@@ -169,6 +172,31 @@ describe('List and its message limit', () => {
 });
 
 describe('unexpected failures', () => {
+  test('a store that cannot be reached is logged at warn, and what the client is told at debug', async () => {
+    class AwayStore extends MemoryStore {
+      override async delete(): Promise<boolean> {
+        throw new StoreUnavailableError(new Error('connection refused'));
+      }
+    }
+    const books = await startBooksServer({store: new AwayStore()});
+    try {
+      // Delete, which the client never retries: one call, one line.
+      await assert.rejects(books.client.delete({id: 1}), rejectsWith(Status.UNAVAILABLE, 'connection refused'));
+      await assert.rejects(books.client.insert({id: 0, title: 'T', author: 'A'}));
+      await assert.rejects(books.client.get({id: 77}));
+      assert.deepEqual(
+        books.logs.filter((line) => line['msg'] === 'call').map((line) => [line['code'], line['level']]),
+        [
+          ['UNAVAILABLE', 'warn'],
+          ['INVALID_ARGUMENT', 'debug'],
+          ['NOT_FOUND', 'debug'],
+        ],
+      );
+    } finally {
+      await books.close();
+    }
+  });
+
   test('an error the service does not expect is INTERNAL to the client, with its stack in the log only', async () => {
     class BrokenStore extends MemoryStore {
       override async get(): Promise<undefined> {

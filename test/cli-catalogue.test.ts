@@ -100,7 +100,7 @@ describe('books CLI with large catalogues, export and import', () => {
       assert.equal(imported.code, 0, imported.stderr);
       assert.match(
         imported.stdout,
-        /^Imported .*books\.jsonl: 99 inserted, 1 already existed, 0 invalid, in [\d.]+ s \(\d+ books\/s\)\n$/,
+        /^Imported .*books\.jsonl: 99 inserted, 1 already existed, 0 invalid, in \d+(\.\d)? (ms|s|min \d+ s) \([\d.]+ books\/s\)\n$/,
       );
       const listed = await target.client.list({});
       assert.deepEqual(
@@ -155,12 +155,6 @@ describe('books CLI with large catalogues, export and import', () => {
         {line: 2, reason: 'not valid JSON'},
         {line: 4, reason: 'author must be a string'},
       ]);
-    });
-
-    test('import of a missing file is a usage error', async () => {
-      const result = await runCliInProcess(['import', join(dir, 'nope.csv'), '--address', target.address]);
-      assert.equal(result.code, 2);
-      assert.match(result.stderr, /no such file/);
     });
   });
 

@@ -1,42 +1,10 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
-import {runCli, type CliIo} from '../src/cli/cli.js';
 import {parseAddress, UsageError} from '../src/cli/options.js';
 import {startBooksServer} from './helpers/books-server.js';
+import {runCliInProcess as cli, startCli} from './helpers/cli-in-process.js';
 import {eventually} from './helpers/eventually.js';
 import {freePort} from './helpers/free-port.js';
-
-interface FakeIo extends CliIo {
-  readonly out: string[];
-  readonly err: string[];
-  /** Ends a running watch, as Ctrl-C does. */
-  interrupt(): void;
-}
-
-function fakeIo(env: Record<string, string> = {}): FakeIo {
-  const out: string[] = [];
-  const err: string[] = [];
-  const interrupted = new AbortController();
-  return {
-    out,
-    err,
-    stdout: (text) => void out.push(text),
-    stderr: (text) => void err.push(text),
-    stderrIsTerminal: false,
-    env,
-    signal: interrupted.signal,
-    interrupt: () => interrupted.abort(),
-  };
-}
-
-async function cli(
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{code: number; stdout: string; stderr: string}> {
-  const io = fakeIo(env);
-  const code = await runCli(args, io);
-  return {code, stdout: io.out.join(''), stderr: io.err.join('')};
-}
 
 describe('CLI errors a person can act on', () => {
   test('a usage mistake prints the one line that says what is wrong, and where help is; exit 2', async () => {
@@ -122,20 +90,18 @@ describe('CLI errors a person can act on', () => {
 
   test('watch --reconnect says in one plain line why it reconnects, with no empty resolution note', async () => {
     const books = await startBooksServer();
-    const io = fakeIo();
-    const watching = runCli(['watch', '--reconnect', '--json', '--address', books.address], io);
+    const watching = startCli(['watch', '--reconnect', '--json', '--address', books.address]);
     try {
       await eventually('the watch is open', () => books.hub.watcherCount === 1);
       await books.close();
       const refused = `books: watch interrupted (cannot reach a books server at ${books.address}: connection refused); `;
-      await eventually('a reconnection fails', () => io.err.some((line) => line.startsWith(refused)), 15_000);
-      assert.ok(
-        io.err.every((line) => !line.includes('Resolution note')),
-        io.err.join(''),
+      await watching.output('a reconnection fails', (_stdout, stderr) =>
+        stderr.split('\n').some((line) => line.startsWith(refused)),
       );
+      assert.ok(!watching.stderr.includes('Resolution note'), watching.stderr);
     } finally {
-      io.interrupt();
-      assert.equal(await watching, 0);
+      watching.interrupt();
+      assert.equal((await watching.finished).code, 0);
     }
   });
 });

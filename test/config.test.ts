@@ -6,7 +6,15 @@ import {createServer, type AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, describe, test, type TestContext} from 'node:test';
-import {ConfigError, describeConfig, loadConfig, type Env} from '../src/server/config.js';
+import {
+  CONFIG_REDACTION,
+  ConfigError,
+  describeConfig,
+  loadConfig,
+  type Config,
+  type Env,
+} from '../src/server/config.js';
+import {createLogger} from '../src/server/logger.js';
 import {SERVER_HELP, settingsTable, withSettingsTable} from '../src/server/settings-docs.js';
 import {isSwitch, SETTINGS, type SettingName} from '../src/server/settings.js';
 import {runServerProcess} from './helpers/processes.js';
@@ -271,19 +279,28 @@ describe('server settings: secrets stay out of what is printed', () => {
   const password = 'pa55-word';
   const token = 't0ken-value';
 
+  /** The start-up line as the server logs it: its configuration, through the logger that masks secrets. */
+  function printed(config: Config): {line: string; config: Record<string, unknown>} {
+    let line = '';
+    const logger = createLogger('info', {destination: {write: (text) => (line += text)}, redact: CONFIG_REDACTION});
+    logger.info('starting', {config: describeConfig(config)});
+    return {line, config: (JSON.parse(line) as {config: Record<string, unknown>}).config};
+  }
+
   test('the printed configuration says only that a token is set, and masks the database password', () => {
     for (const config of [
       load([], {BOOKS_TOKEN: token, DATABASE_URL: `postgres://books:${password}@db:5432/books`}),
       load(['--token-file', tokenFile, '--database-url', `postgres://books:${password}@db/books`]),
     ]) {
-      const described = describeConfig(config);
-      const printed = JSON.stringify(described);
-      assert.ok(!printed.includes(password), printed);
-      assert.ok(!printed.includes(token) && !printed.includes('from-the-file'), printed);
+      const {line, config: described} = printed(config);
+      assert.ok(!line.includes(password), line);
+      assert.ok(!line.includes(token) && !line.includes('from-the-file'), line);
       assert.equal(described['token'], 'set');
       assert.match(String(described['databaseUrl']), /^postgres:\/\/books:\*\*\*@db(:5432)?\/books$/);
     }
-    assert.equal(describeConfig(load([]))['token'], 'none');
+    assert.equal(printed(load([]))['config']['token'], 'none');
+    const withoutPassword = printed(load(['--database-url', 'postgres://books@db/books']));
+    assert.equal(withoutPassword.config['databaseUrl'], 'postgres://books@db/books');
   });
 
   test('a mistake in a secret setting does not repeat its value', () => {
@@ -293,6 +310,31 @@ describe('server settings: secrets stay out of what is printed', () => {
     ]) {
       assert.ok(!message.includes(password), message);
     }
+  });
+});
+
+describe('server settings: the start-up line', () => {
+  const storeSettings = [
+    'sqlitePath',
+    'databaseUrl',
+    'databaseSchema',
+    'databaseMaxConnections',
+    'snapshotIdleTimeoutMs',
+  ];
+  const shown = (argv: readonly string[]): string[] =>
+    Object.keys(describeConfig(load(argv))).filter((key) => storeSettings.includes(key));
+
+  test('shows only the settings that apply to the chosen store', () => {
+    assert.deepEqual(shown(['--store', 'memory']), []);
+    assert.deepEqual(shown([]), ['sqlitePath', 'snapshotIdleTimeoutMs']);
+    assert.deepEqual(shown(['--database-url', 'postgres://books@db/books']), [
+      'databaseUrl',
+      'databaseSchema',
+      'databaseMaxConnections',
+      'snapshotIdleTimeoutMs',
+    ]);
+    // Every other setting shows whatever the store.
+    assert.equal(describeConfig(load(['--store', 'memory']))['feedPollMs'], 1000);
   });
 });
 
@@ -366,11 +408,15 @@ describe('the server process: ports in use', () => {
     );
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `books: port ${port} is already in use (--port)\n`);
+    // Nothing else: no grpc-js warning, no log line repeating it.
     const logged = result.stdout
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(logged.at(-1)?.['error'], `port ${port} is already in use (--port)`);
+    assert.deepEqual(
+      logged.map((line) => line['msg']),
+      ['starting'],
+    );
   });
 
   test('a metrics port already in use names --metrics-port', async (t) => {
@@ -379,5 +425,12 @@ describe('the server process: ports in use', () => {
     const result = await runServerProcess(args, started);
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `books: port ${port} is already in use (--metrics-port)\n`);
+    assert.deepEqual(
+      result.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as Record<string, unknown>)['msg']),
+      ['starting'],
+    );
   });
 });

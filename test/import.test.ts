@@ -3,26 +3,15 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
-import {runCli} from '../src/cli/cli.js';
+import {formatDuration, formatRate} from '../src/cli/print.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
+import {startServerProcess} from './helpers/processes.js';
+import {runCliInProcess, type CliOutcome} from './helpers/cli-in-process.js';
 
 /** `books import <file>` in this process, against `server`. */
-async function runImport(server: TestServer, file: string, ...flags: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['import', file, '--address', server.address, ...flags], {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    stderrIsTerminal: false,
-    env: {},
-    signal: new AbortController().signal,
-  });
-  return {code, stdout, stderr};
+function runImport(server: Pick<TestServer, 'address'>, file: string, ...flags: string[]): Promise<CliOutcome> {
+  return runCliInProcess(['import', file, '--address', server.address, ...flags]);
 }
 
 describe('books import', () => {
@@ -131,5 +120,74 @@ describe('books import', () => {
     assert.equal(summary['inserted'], 1);
     assert.deepEqual(summary['invalidLines'], [{line: 2, reason: 'not valid JSON'}]);
     assert.ok(Number.isInteger(summary['booksPerSecond']));
+  });
+
+  test('a missing or unreadable file: exit 1, one line naming the file and why; the server is not called', async () => {
+    const missing = join(dir, 'nope.csv');
+    assert.deepEqual(await runImport(server, missing), {
+      code: 1,
+      stdout: '',
+      stderr: `books: cannot read ${missing}: no such file\n`,
+    });
+    assert.deepEqual(await runImport(server, dir), {
+      code: 1,
+      stdout: '',
+      stderr: `books: cannot read ${dir}: it is a directory\n`,
+    });
+  });
+
+  test('the summary gives its time and rate to a precision a person reads: "in 34 ms", not "in 0.0 s"', async () => {
+    const jsonl = file('one.jsonl', `${JSON.stringify({id: 701, title: 'T', author: 'A'})}\n`);
+    const result = await runImport(server, jsonl);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /: 1 inserted, 0 already existed, 0 invalid, in \d+ ms \(\d+ books\/s\)\n$/);
+  });
+
+  test('durations: milliseconds under a second, tenths under a minute, then minutes; rates to two significant figures', () => {
+    for (const [seconds, text] of [
+      [0, '0 ms'],
+      [0.0344, '34 ms'],
+      [0.9994, '999 ms'],
+      [0.9996, '1.0 s'],
+      [2.345, '2.3 s'],
+      [59.94, '59.9 s'],
+      [59.96, '1 min 0 s'],
+      [83.4, '1 min 23 s'],
+      [7322, '122 min 2 s'],
+    ] as const) {
+      assert.equal(formatDuration(seconds), text, String(seconds));
+    }
+    for (const [books, seconds, text] of [
+      [1, 0.0344, '29 books/s'],
+      [0, 0.01, '0 books/s'],
+      [3, 7, '0.43 books/s'],
+      [12_345, 1, '12000 books/s'],
+      [987_654, 3, '330000 books/s'],
+    ] as const) {
+      assert.equal(formatRate(books, seconds), text, `${books} in ${seconds} s`);
+    }
+  });
+});
+
+describe('books import, run again', () => {
+  test('re-importing books that all exist logs no warning at the default log level', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'books-reimport-'));
+    const server = await startServerProcess();
+    t.after(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(dir, {recursive: true, force: true});
+    });
+    const file = join(dir, 'books.jsonl');
+    const lines = Array.from({length: 20}, (_, i) => JSON.stringify({id: 1000 + i, title: `T${i}`, author: 'A'}));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    assert.match((await runImport(server, file)).stdout, /: 20 inserted, 0 already existed, 0 invalid, in /);
+    const again = await runImport(server, file);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /: 0 inserted, 20 already existed, 0 invalid, in /);
+    server.child.kill('SIGTERM');
+    await server.exited;
+    const worrying = server.logs.filter((line) => line['level'] !== 'info');
+    assert.deepEqual(worrying, [], "an ALREADY_EXISTS is the client's answer, not something for the operator");
   });
 });

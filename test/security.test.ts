@@ -8,7 +8,7 @@ import {Status} from 'nice-grpc';
 import {createBooksClient} from '../src/client/client.js';
 import {startBooksServer} from './helpers/books-server.js';
 import {runCliInProcess} from './helpers/cli-in-process.js';
-import {startServerProcess} from './helpers/processes.js';
+import {runCliProcess, startServerProcess} from './helpers/processes.js';
 import {hasCode} from './helpers/status.js';
 
 describe('TLS', () => {
@@ -16,31 +16,12 @@ describe('TLS', () => {
   let cert: Buffer;
   let key: Buffer;
   before(() => {
-    // A certificate made for this test, valid for localhost and 127.0.0.1.
+    // The README's test certificate, made as the README says: for localhost and 127.0.0.1.
     dir = mkdtempSync(join(tmpdir(), 'books-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      {stdio: 'ignore'},
-    );
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const recipe = /^```sh\n(openssl req -x509 [^`]*?)```$/m.exec(readme)?.[1];
+    assert.ok(recipe !== undefined, "the README's test certificate recipe");
+    execFileSync('sh', ['-c', recipe], {cwd: dir, stdio: 'ignore'});
     cert = readFileSync(join(dir, 'cert.pem'));
     key = readFileSync(join(dir, 'key.pem'));
   });
@@ -67,17 +48,54 @@ describe('TLS', () => {
     }
   });
 
-  test('the server process takes --tls-cert and --tls-key', async () => {
+  test('the server process takes --tls-cert and --tls-key; the CLI reaches it by name and by IP address', async (t) => {
     const server = await startServerProcess(['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
-    const {client, close} = createBooksClient(server.address.replace('127.0.0.1', 'localhost'), {tls: {ca: cert}});
-    try {
-      assert.equal((await client.list({})).books.length, 1);
-      assert.equal(server.logs.find((line) => line['msg'] === 'listening')?.['tls'], true);
-    } finally {
-      close();
+    t.after(async () => {
       server.child.kill('SIGTERM');
       await server.exited;
+    });
+    assert.equal(server.logs.find((line) => line['msg'] === 'listening')?.['tls'], true);
+    for (const address of [server.address.replace('127.0.0.1', 'localhost'), server.address]) {
+      const result = await runCliInProcess(['list', '--json', '--address', address, '--ca', join(dir, 'cert.pem')]);
+      assert.deepEqual([result.code, JSON.parse(result.stdout).books.length, result.stderr], [0, 1, ''], address);
     }
+  });
+
+  /** Node's own words were a bare "IP: 127.0.0.1 is not in the cert's list: " and a DeprecationWarning. */
+  test('TLS to a host the certificate does not name: one line that says so, and no Node warning', async (t) => {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'].concat(
+        ['-subj', '/CN=books.example', '-addext', 'subjectAltName=DNS:books.example'],
+        ['-keyout', join(dir, 'name-key.pem'), '-out', join(dir, 'name-cert.pem')],
+      ),
+      {stdio: 'ignore'},
+    );
+    const nameCert = readFileSync(join(dir, 'name-cert.pem'));
+    const books = await startBooksServer({tls: {cert: nameCert, key: readFileSync(join(dir, 'name-key.pem'))}});
+    t.after(() => books.close());
+    // A process of its own: the warning would be the process's, on its stderr.
+    const result = await runCliProcess(['list', '--address', books.address, '--ca', join(dir, 'name-cert.pem')]);
+    assert.deepEqual(
+      [result.code, result.stdout, result.stderr],
+      [
+        1,
+        '',
+        `books: cannot reach a books server at ${books.address} (TLS: the server's certificate does not name ` +
+          'the IP address 127.0.0.1; connect by a host name that it names, or add IP:127.0.0.1 to its subjectAltName)\n',
+      ],
+    );
+    const byName = await runCliInProcess(
+      ['list', '--address', books.address.replace('127.0.0.1', 'localhost')].concat([
+        '--ca',
+        join(dir, 'name-cert.pem'),
+      ]),
+    );
+    assert.equal(
+      byName.stderr,
+      `books: cannot reach a books server at ${books.address.replace('127.0.0.1', 'localhost')} ` +
+        "(TLS: the server's certificate names DNS:books.example, not localhost)\n",
+    );
   });
 });
 

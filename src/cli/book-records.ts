@@ -1,6 +1,6 @@
-import {createReadStream} from 'node:fs';
+import type {FileHandle} from 'node:fs/promises';
 import {createInterface} from 'node:readline';
-import {MAX_BOOK_ID} from '../domain/book.js';
+import {MAX_BOOK_ID} from '../client/index.js';
 import type {Book} from '../gen/books/books.js';
 import {parseCsv} from './csv.js';
 
@@ -14,8 +14,8 @@ export type BookRecord =
  * order) or from JSON Lines (one {"id", "title", "author"} object per line),
  * chosen by the file name: `.csv`, else JSON Lines.
  */
-export function readBookRecords(path: string): AsyncGenerator<BookRecord> {
-  const text = createReadStream(path, {encoding: 'utf8'});
+export function readBookRecords(path: string, file: FileHandle): AsyncGenerator<BookRecord> {
+  const text = file.createReadStream({encoding: 'utf8'});
   return withoutRepeatedIds(/\.csv$/i.test(path) ? csvRecords(text) : jsonLinesRecords(text));
 }
 

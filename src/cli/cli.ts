@@ -1,6 +1,6 @@
 import {cac} from 'cac';
 import {ClientError, Status} from 'nice-grpc';
-import {HealthCheckResponse_ServingStatus} from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
+import {HealthCheckResponse_ServingStatus} from '../client/index.js';
 import {bookPages} from '../client/book-pages.js';
 import {
   createBooksClient,
@@ -47,7 +47,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       '--address <host[:port]>',
       `server address, port ${DEFAULT_PORT} if left out (env BOOKS_ADDRESS, default ${DEFAULT_ADDRESS})`,
     )
-    .option('--json', 'print JSON only: one object per line')
+    .option(
+      '--json',
+      'print JSON only, one line per response: list prints one {"books":[...]} object; watch and changes one per book or change',
+    )
     .option(
       '--timeout <ms>',
       `deadline of each call, retries included; for watch, of opening the stream (default ${DEFAULT_TIMEOUT_MS})`,

@@ -8,6 +8,17 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// With TLS to an IP address, grpc-js gives Node that address as the server
+// name, which TLS does not allow, and Node warns of it on stderr (DEP0123)
+// whether or not the certificate names the address: nothing a person running
+// a command can act on. A certificate that does not name it fails the call
+// with a line that says so (print.ts).
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (rest.includes('DEP0123')) return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 const interrupted = new AbortController();
 // The first Ctrl-C or SIGTERM ends a watch cleanly; a second one exits at once.
 const onSignal = (): void => {

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs';
 import {DEFAULT_ADDRESS, DEFAULT_PORT, DEFAULT_TIMEOUT_MS} from '../client/client.js';
-import {MAX_BOOK_ID} from '../domain/book.js';
+import {MAX_BOOK_ID} from '../client/index.js';
 import type {CliIo} from './cli-io.js';
 
 /** Bad arguments: usage is printed and the server is not contacted (exit 2). */

@@ -1,6 +1,7 @@
 import {ClientError, Status} from 'nice-grpc';
 import {isAbortError} from 'abort-controller-x';
 import {BadRequestError} from '../client/bad-request.js';
+import {InputFileError} from './input-file-error.js';
 import {Book, BookList, ChangeType, Empty, type BookChange} from '../gen/books/books.js';
 
 // Output follows the workshop's Go client: a heading, then the message as
@@ -67,6 +68,7 @@ export function formatCallError(what: string, failure: CallFailure, error: unkno
     return `books: ${what} failed: ${describeCallError(error, failure)}\n`;
   }
   if (isAbortError(error)) return `books: ${what} cancelled\n`;
+  if (error instanceof InputFileError) return `books: ${error.message}\n`;
   return `books: ${what} failed: ${error instanceof Error ? error.message : String(error)}\n`;
 }
 
@@ -117,6 +119,8 @@ function unreachableReason(error: ClientError, reached: boolean): string | undef
   if (reached && !details.startsWith('No connection established')) return undefined;
   const socketError = /\b(E[A-Z_]+) /.exec(details)?.[1];
   if (socketError !== undefined && socketError in SOCKET_ERRORS) return SOCKET_ERRORS[socketError];
+  const certificate = certificateMismatch(details);
+  if (certificate !== undefined) return certificate;
   if (/wrong version number|packet length too long/.test(details))
     return 'TLS handshake failed: is the server using TLS?';
   if (/Last error: Protocol error/.test(details)) return 'not a gRPC server: it does not speak HTTP/2';
@@ -125,6 +129,44 @@ function unreachableReason(error: ClientError, reached: boolean): string | undef
   // The last error alone, without grpc-js's framing, an empty resolution note, or a timestamp.
   const lastError = /Last error: (?:Error: )?([^\n]*?)\.?(?: \(\S+\))?\.? Resolution note:/.exec(details)?.[1];
   return lastError ?? details;
+}
+
+/**
+ * A certificate that does not name the host it was reached by, in words: Node
+ * says "Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is
+ * not in the cert's list: " (the list of the certificate's IP addresses,
+ * empty), or "Host: a.example. is not in the cert's altnames: DNS:b.example".
+ */
+function certificateMismatch(details: string): string | undefined {
+  const ip = /does not match certificate's altnames: IP: (\S+) is not in the cert's list/.exec(details)?.[1];
+  if (ip !== undefined) {
+    return (
+      `TLS: the server's certificate does not name the IP address ${ip}; ` +
+      `connect by a host name that it names, or add IP:${ip} to its subjectAltName`
+    );
+  }
+  const host =
+    /does not match certificate's altnames: Host: (\S+?)\.? is not in the cert's altnames: (.*?)\. Resolution note:/.exec(
+      details,
+    );
+  if (host !== null) return `TLS: the server's certificate names ${host[2]}, not ${host[1]}`;
+  return undefined;
+}
+
+/** A duration as a person reads it: `34 ms` under a second, `2.3 s` under a minute, then `1 min 23 s`. */
+export function formatDuration(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  if (ms < 1000) return `${ms} ms`;
+  const tenths = Math.round(seconds * 10);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+}
+
+/** Books a second, to two significant figures: a short run's rate is no more precise than that. */
+export function formatRate(books: number, seconds: number): string {
+  const rate = books / Math.max(seconds, 0.001);
+  return `${rate === 0 ? 0 : Number(rate.toPrecision(2))} books/s`;
 }
 
 function pretty(body: unknown): string {

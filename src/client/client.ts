@@ -11,7 +11,7 @@ import {
 } from 'nice-grpc';
 import {deadlineMiddleware, type DeadlineOptions} from 'nice-grpc-client-middleware-deadline';
 import {retryMiddleware, type RetryOptions} from 'nice-grpc-client-middleware-retry';
-import {HealthDefinition} from 'nice-grpc-server-health';
+import {HealthDefinition} from '../gen/grpc/health/v1/health.js';
 import {BookServiceDefinition, type BookServiceClient} from '../gen/books/books.js';
 import {badRequestMiddleware} from './bad-request.js';
 

@@ -27,7 +27,7 @@ export function callMiddleware(logger: Logger, terminator: Terminator): ServerMi
     } catch (error: unknown) {
       const explained = terminable === undefined ? error : terminable.explain(error);
       const failure = await toCallError(explained, method, logger, context.trailer);
-      logCallEnd(logger, method, started, failure);
+      logCallEnd(logger, method, started, failure, explained);
       throw failure;
     } finally {
       terminable?.release();

@@ -1,5 +1,6 @@
 import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
+import type {redactOptions} from 'pino';
 import {bearerToken, InvalidSetting, type Parser} from './setting-parsers.js';
 import {
   isSwitch,
@@ -172,17 +173,33 @@ function editDistance(a: string, b: string): number {
   return row.at(-1) ?? a.length;
 }
 
-/** The configuration as printed at start-up: no token, and the database URL without its password. */
+/**
+ * The configuration as printed at start-up, under `config`: a setting of
+ * another store than the chosen one is left out. Its secrets are masked by
+ * the logger (CONFIG_REDACTION), not here.
+ */
 export function describeConfig(config: Config): Record<string, unknown> {
   const described: Record<string, unknown> = {...config};
-  for (const [key, {secret}] of NAMED_SETTINGS) {
-    const value = config[key];
-    if (secret === 'value') described[key] = value === undefined ? 'none' : 'set';
-    if (secret === 'password' && typeof value === 'string') {
-      const url = new URL(value);
-      if (url.password !== '') url.password = '***';
-      described[key] = url.toString();
-    }
+  for (const [key, {stores}] of NAMED_SETTINGS) {
+    if (stores !== undefined && !stores.includes(config.store)) delete described[key];
   }
   return described;
 }
+
+/**
+ * Masks the secret settings (`secret` in SETTINGS) of a logged `config`, in
+ * every line: the token shows only as `set` or `none`, and a database URL
+ * with its password as `***` (pino's redact replaces a whole value, so the
+ * password inside the URL needs this one function).
+ */
+export const CONFIG_REDACTION: redactOptions = {
+  paths: NAMED_SETTINGS.filter(([, {secret}]) => secret !== undefined).map(([key]) => `config.${key}`),
+  censor(value: unknown, path: string[]): unknown {
+    const setting: Setting<unknown> = SETTINGS[path.at(-1) as SettingName];
+    if (setting.secret === 'value') return value === undefined ? 'none' : 'set';
+    if (typeof value !== 'string') return value;
+    const url = new URL(value);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  },
+};

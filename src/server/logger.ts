@@ -1,3 +1,5 @@
+import {pino, type DestinationStream, type redactOptions} from 'pino';
+
 /** How much the server says: each level includes the ones after it. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -5,7 +7,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
 type Write = (message: string, fields?: LogFields) => void;
 
-/** Writes one JSON object per line, so logs can be read by people and by machines. */
+/**
+ * What the server's components log through: one JSON object per line,
+ * `{"level":"info","time":"<ISO 8601>",...fields,"msg":"..."}`, written by
+ * pino. The message comes first at the call site, which reads better than
+ * pino's `(fields, message)` when the fields run over a line.
+ */
 export interface Logger {
   readonly level: LogLevel;
   debug: Write;
@@ -15,28 +22,39 @@ export interface Logger {
   isEnabled(level: LogLevel): boolean;
 }
 
+export interface LoggerOptions {
+  /** Where the lines go: stdout by default, written synchronously, so a line logged before `process.exit` is not lost. */
+  readonly destination?: DestinationStream;
+  /** Fields masked in every line (pino's `redact`), such as the secrets of the logged configuration. */
+  readonly redact?: redactOptions;
+}
+
 export function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
-export function createLogger(
-  level: LogLevel,
-  write: (line: string) => void = (line) => process.stdout.write(line),
-): Logger {
-  const threshold = LOG_LEVELS.indexOf(level);
-  const isEnabled = (at: LogLevel): boolean => LOG_LEVELS.indexOf(at) >= threshold && at !== 'silent';
+export function createLogger(level: LogLevel, {destination, redact}: LoggerOptions = {}): Logger {
+  const logger = pino(
+    {
+      level,
+      // No pid or hostname on every line; the level as its name; the time as ISO 8601.
+      base: undefined,
+      formatters: {level: (label) => ({level: label})},
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact,
+    },
+    destination,
+  );
   const writer =
-    (at: LogLevel): Write =>
-    (message, fields) => {
-      if (!isEnabled(at)) return;
-      write(`${JSON.stringify({time: new Date().toISOString(), level: at, msg: message, ...fields})}\n`);
-    };
+    (at: Exclude<LogLevel, 'silent'>): Write =>
+    (message, fields) =>
+      fields === undefined ? logger[at](message) : logger[at](fields, message);
   return {
     level,
     debug: writer('debug'),
     info: writer('info'),
     warn: writer('warn'),
     error: writer('error'),
-    isEnabled,
+    isEnabled: (at) => at !== 'silent' && logger.isLevelEnabled(at),
   };
 }

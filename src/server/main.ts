@@ -5,7 +5,7 @@ import {setLogger} from '@grpc/grpc-js';
 import type {BookStore} from '../domain/book-store.js';
 import {Catalogue} from '../domain/catalogue.js';
 import {retainChanges} from '../domain/change-retention.js';
-import {ConfigError, describeConfig, loadConfig, type Config} from './config.js';
+import {CONFIG_REDACTION, ConfigError, describeConfig, loadConfig, type Config} from './config.js';
 import {explainListenFailure} from './listen-failure.js';
 import {createLogger} from './logger.js';
 import {openStore} from './open-store.js';
@@ -37,13 +37,18 @@ function fail(status: number, message: string): never {
 }
 
 const config = readConfig();
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, {redact: CONFIG_REDACTION});
+/** While a listen is under way, grpc-js's lines wait here: if it fails, our one line says why instead. */
+let heldGrpcLines: (() => void)[] | undefined;
+function grpcLog(level: 'warn' | 'info' | 'debug'): (...args: unknown[]) => void {
+  return (...args) => {
+    const write = (): void => logger[level]('grpc-js', {message: format(...args)});
+    if (heldGrpcLines === undefined) write();
+    else heldGrpcLines.push(write);
+  };
+}
 // grpc-js writes its own errors on stderr ("E No address added ..."); here they are log lines like any other.
-setLogger({
-  error: (...args: unknown[]) => logger.warn('grpc-js', {message: format(...args)}),
-  info: (...args: unknown[]) => logger.info('grpc-js', {message: format(...args)}),
-  debug: (...args: unknown[]) => logger.debug('grpc-js', {message: format(...args)}),
-});
+setLogger({error: grpcLog('warn'), info: grpcLog('info'), debug: grpcLog('debug')});
 logger.info('starting', {config: describeConfig(config)});
 
 let store: BookStore;
@@ -107,13 +112,19 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
 process.on('SIGINT', (signal) => void stop(signal));
 process.on('SIGTERM', (signal) => void stop(signal));
 
-/** Listens, or exits 1 saying why in words that name the setting to change. */
+/** Listens, or exits 1 saying why in one line that names the setting to change, and nothing else. */
 async function listenOrExit(flag: string, port: number, listen: () => Promise<number>): Promise<number> {
+  const held: (() => void)[] = [];
+  heldGrpcLines = held;
   try {
-    return await listen();
+    const bound = await listen();
+    heldGrpcLines = undefined;
+    for (const write of held) write();
+    return bound;
   } catch (error: unknown) {
+    heldGrpcLines = undefined;
     const reason = await explainListenFailure(config.host, port, flag);
-    logger.error('cannot listen', {host: config.host, port, error: reason ?? String(error)});
+    logger.debug('cannot listen', {host: config.host, port, error: String(error)});
     await store.close();
     fail(EXIT_FAILED, reason ?? `cannot listen on ${config.host}:${port} (${flag}): ${String(error)}`);
   }

@@ -37,6 +37,8 @@ export interface Setting<T> {
    * the password inside a URL.
    */
   readonly secret?: 'value' | 'password';
+  /** The stores it means something to, when not every store: the start-up line leaves it out for the others. */
+  readonly stores?: readonly StoreKind[];
 }
 
 /** Every server setting, in --help and README order. Config's fields are named by these keys. */
@@ -60,6 +62,7 @@ export const SETTINGS = {
       'the SQLite file, relative to the working directory (WAL; every write is synced before it is acknowledged, ' +
       "and writes that arrive together share one commit; Node's built-in `node:sqlite` where it exists, " +
       'better-sqlite3 on Node 20)',
+    stores: ['sqlite'],
   },
   databaseUrl: {
     flag: 'database-url',
@@ -69,6 +72,7 @@ export const SETTINGS = {
     parse: optional(postgresUrl),
     help: 'PostgreSQL, e.g. `postgres://user:password@host:5432/books`',
     secret: 'password',
+    stores: ['postgres'],
   },
   databaseSchema: {
     flag: 'database-schema',
@@ -77,6 +81,7 @@ export const SETTINGS = {
     default: 'public',
     parse: sqlName,
     help: 'schema for the tables; replicas that share it share the catalogue',
+    stores: ['postgres'],
   },
   databaseMaxConnections: {
     flag: 'database-max-connections',
@@ -87,6 +92,7 @@ export const SETTINGS = {
     help:
       'connections to PostgreSQL at most, all told: one listens for changes, a quarter of the rest (at least 1) ' +
       'read `include_existing` snapshots, the others serve calls',
+    stores: ['postgres'],
   },
   snapshotIdleTimeoutMs: {
     flag: 'snapshot-idle-timeout-ms',
@@ -97,6 +103,7 @@ export const SETTINGS = {
     help:
       'an `include_existing` snapshot whose client reads nothing for this long is ended with `UNAVAILABLE`, ' +
       'releasing its database transaction and connection',
+    stores: ['sqlite', 'postgres'],
   },
   feedPollMs: {
     flag: 'feed-poll-ms',

@@ -6,6 +6,7 @@ import type {LoggedChange} from '../domain/change.js';
 import {BookExistsError, SnapshotLimitError, StorageFullError, StoreUnavailableError} from '../domain/errors.js';
 import {checkedChanges, type ChangeRow} from './change-log.js';
 import {idleSnapshot} from './idle-snapshot.js';
+import {migrationsAfter} from './migrations.js';
 
 /**
  * Its settings are named, and their defaults given, by the server's settings
@@ -28,8 +29,6 @@ export interface PostgresStoreOptions {
   readonly onListenError?: (error: unknown, retryInMs: number) => void;
 }
 
-/** 1: books; 2: the change log. */
-const SCHEMA_VERSION = 2;
 /** The notification connection is reconnected with jittered exponential backoff from this... */
 const FIRST_RETRY_MS = 100;
 /** ...up to this. */
@@ -333,6 +332,11 @@ export class PostgresStore implements BookStore {
     }
   }
 
+  /**
+   * Applies the migrations (migrations/postgres/) the schema has not had, in
+   * one transaction, and records the last in `books_schema`. The schema's
+   * name reaches the files quoted as an identifier, the channel's as a literal.
+   */
   async #migrate(schema: string, seed: readonly Book[]): Promise<void> {
     const client = await this.#pool.connect();
     // A checked-out client has no pool listener: its connection dying would
@@ -349,14 +353,14 @@ export class PostgresStore implements BookStore {
         `SELECT max(version) AS version FROM ${schema}.books_schema`,
       );
       const version = rows[0]?.version ?? 0;
-      if (version < 1) {
-        // `position` orders List and pages; an identity never reuses a value.
-        await client.query(`CREATE TABLE ${this.#table} (
-          position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-          id integer NOT NULL UNIQUE,
-          title text NOT NULL,
-          author text NOT NULL
-        )`);
+      const migrations = migrationsAfter('postgres', version, {
+        schema: pg.escapeIdentifier(schema),
+        channel: pg.escapeLiteral(this.#channel),
+      });
+      for (const migration of migrations) {
+        await client.query(migration.sql);
+        // A new catalogue's books, before the change log exists: its log starts empty.
+        if (migration.version !== 1) continue;
         for (const book of seed) {
           await client.query(`INSERT INTO ${this.#table} (id, title, author) VALUES ($1, $2, $3)`, [
             book.id,
@@ -365,9 +369,9 @@ export class PostgresStore implements BookStore {
           ]);
         }
       }
-      if (version < 2) await client.query(changeLogDdl(schema, this.#channel));
-      if (version < SCHEMA_VERSION) {
-        await client.query(`INSERT INTO ${schema}.books_schema (version) VALUES ($1)`, [SCHEMA_VERSION]);
+      const last = migrations.at(-1);
+      if (last !== undefined) {
+        await client.query(`INSERT INTO ${schema}.books_schema (version) VALUES ($1)`, [last.version]);
       }
       await client.query('COMMIT');
     } catch (error: unknown) {
@@ -490,44 +494,6 @@ function settleInserts(batch: readonly PendingInsert[], stored: readonly Book[])
       write.reject(new BookExistsError(write.book.id));
     }
   }
-}
-
-/**
- * The change log of `schema`: the changes, the counter row that numbers
- * them in commit order (and names the catalogue in cursors), and the
- * trigger that writes both, and wakes every replica, in each writing
- * transaction.
- */
-function changeLogDdl(schema: string, channel: string): string {
-  return `
-    CREATE TABLE ${schema}.changes (
-      position bigint PRIMARY KEY,
-      kind text NOT NULL CHECK (kind IN ('created', 'deleted')),
-      id integer NOT NULL,
-      title text NOT NULL,
-      author text NOT NULL
-    );
-    CREATE TABLE ${schema}.change_log (
-      last_position bigint NOT NULL,
-      catalogue_id uuid NOT NULL DEFAULT gen_random_uuid()
-    );
-    INSERT INTO ${schema}.change_log (last_position) VALUES (0);
-    CREATE FUNCTION ${schema}.log_book_change() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      next_position bigint;
-    BEGIN
-      -- First, so that the counter row stays locked until commit: writers number their changes one after another.
-      UPDATE ${schema}.change_log SET last_position = last_position + 1 RETURNING last_position INTO next_position;
-      IF TG_OP = 'INSERT' THEN
-        INSERT INTO ${schema}.changes VALUES (next_position, 'created', NEW.id, NEW.title, NEW.author);
-      ELSE
-        INSERT INTO ${schema}.changes VALUES (next_position, 'deleted', OLD.id, OLD.title, OLD.author);
-      END IF;
-      PERFORM pg_notify('${channel}', '');
-      RETURN NULL;
-    END $$;
-    CREATE TRIGGER book_changed AFTER INSERT OR DELETE ON ${schema}.books
-      FOR EACH ROW EXECUTE FUNCTION ${schema}.log_book_change();`;
 }
 
 /** A database error in the domain's terms, when it has some: unreachable, or full. */

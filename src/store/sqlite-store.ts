@@ -7,11 +7,9 @@ import type {LoggedChange} from '../domain/change.js';
 import {BookExistsError} from '../domain/errors.js';
 import {checkedChanges, type ChangeRow} from './change-log.js';
 import {idleSnapshot} from './idle-snapshot.js';
+import {migrationsAfter} from './migrations.js';
 import {openSqlite, type SqliteDatabase, type SqliteDriverName} from './sqlite-driver.js';
 import {mapStoreErrors, sqliteResultCode, toStoreError} from './sqlite-errors.js';
-
-/** 1: books; 2: the change log. */
-const SCHEMA_VERSION = 2;
 
 interface BookRow {
   readonly id: number;
@@ -271,44 +269,30 @@ export class SqliteStore implements BookStore {
     }
   }
 
+  /**
+   * Applies the migrations (migrations/sqlite/) this file has not had, in
+   * one transaction, and records the last in `PRAGMA user_version`.
+   */
   #migrate(seed: readonly Book[]): void {
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       const {user_version: version} = this.#db.prepare('PRAGMA user_version').get() as {user_version: number};
-      if (version < 1) {
-        // `position` orders List and pages; AUTOINCREMENT never reuses one, so a
-        // page token stays valid across deletes.
-        this.#db.exec(`CREATE TABLE books (
-          position INTEGER PRIMARY KEY AUTOINCREMENT,
-          id INTEGER NOT NULL UNIQUE,
-          title TEXT NOT NULL,
-          author TEXT NOT NULL
-        )`);
-        const insert = this.#db.prepare('INSERT INTO books (id, title, author) VALUES (?, ?, ?)');
-        for (const book of seed) insert.run(book.id, book.title, book.author);
+      const migrations = migrationsAfter('sqlite', version);
+      // What follows a file: a new catalogue's books, before the change log
+      // exists (so its log starts empty), and its id, which cursors carry.
+      const after: Record<number, () => void> = {
+        1: () => {
+          const insert = this.#db.prepare('INSERT INTO books (id, title, author) VALUES (?, ?, ?)');
+          for (const book of seed) insert.run(book.id, book.title, book.author);
+        },
+        2: () => this.#db.prepare('INSERT INTO catalogue (id) VALUES (?)').run(randomUUID()),
+      };
+      for (const {version: applied, sql} of migrations) {
+        this.#db.exec(sql);
+        after[applied]?.();
       }
-      if (version < 2) {
-        // The log of every insert and delete, written by triggers in the
-        // writing transaction itself. AUTOINCREMENT numbers changes without
-        // reuse, and a rolled-back transaction gives its numbers back, so
-        // positions have no gaps. The catalogue's id goes into cursors.
-        this.#db.exec(`CREATE TABLE changes (
-          position INTEGER PRIMARY KEY AUTOINCREMENT,
-          kind TEXT NOT NULL CHECK (kind IN ('created', 'deleted')),
-          id INTEGER NOT NULL,
-          title TEXT NOT NULL,
-          author TEXT NOT NULL
-        );
-        CREATE TRIGGER book_created AFTER INSERT ON books BEGIN
-          INSERT INTO changes (kind, id, title, author) VALUES ('created', NEW.id, NEW.title, NEW.author);
-        END;
-        CREATE TRIGGER book_deleted AFTER DELETE ON books BEGIN
-          INSERT INTO changes (kind, id, title, author) VALUES ('deleted', OLD.id, OLD.title, OLD.author);
-        END;
-        CREATE TABLE catalogue (id TEXT NOT NULL);`);
-        this.#db.prepare('INSERT INTO catalogue (id) VALUES (?)').run(randomUUID());
-      }
-      if (version < SCHEMA_VERSION) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      const last = migrations.at(-1);
+      if (last !== undefined) this.#db.exec(`PRAGMA user_version = ${last.version}`);
       this.#db.exec('COMMIT');
     } catch (error: unknown) {
       rollBack(this.#db);

@@ -50,7 +50,9 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
   const {store, tls, port: wantedPort = 0, clientOptions, ...settings} = options;
   const config = {...defaultConfig(), ...settings};
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const logger = createLogger('debug', {
+    destination: {write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>)},
+  });
   const catalogue = await Catalogue.open(store ?? new MemoryStore(SEED_BOOKS), config);
   const hub = catalogue.hub;
   const server = createBooksServer(config, {catalogue, logger, tls});
