@@ -5,7 +5,7 @@ import type {Book} from './wire/book-methods.js';
 // carry in each book's title.
 
 /** The book Get asks for: the seed book that both servers start with. */
-export const GET_ID = SEED_BOOKS[0]!.id;
+export const GET_ID = SEED_BOOKS[0].id;
 
 /** How many books List returns in the List cases (the seed book included). */
 export const LIST_SIZE = 100;

@@ -116,8 +116,8 @@ process.exit(0);
 
 /** The machine's load when the report is written: other work on a shared machine blurs a ratio. */
 function loadAverage(): string {
-  const [one, five] = loadavg();
-  return `load average ${one!.toFixed(1)} (1 min) / ${five!.toFixed(1)} (5 min) at the end`;
+  const [one = Number.NaN, five = Number.NaN] = loadavg();
+  return `load average ${one.toFixed(1)} (1 min) / ${five.toFixed(1)} (5 min) at the end`;
 }
 
 /**

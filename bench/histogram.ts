@@ -38,13 +38,13 @@ export class LatencyHistogram {
   }
 
   record(ms: number): void {
-    this.#counts[bucketOf(ms)]! += 1;
+    this.#add(bucketOf(ms), 1);
     this.#count++;
     if (ms > this.#maxMs) this.#maxMs = ms;
   }
 
   merge(data: HistogramData): void {
-    for (const [bucket, count] of data.counts.entries()) this.#counts[bucket]! += count;
+    for (const [bucket, count] of data.counts.entries()) this.#add(bucket, count);
     this.#count += data.count;
     this.#maxMs = Math.max(this.#maxMs, data.maxMs);
   }
@@ -54,11 +54,15 @@ export class LatencyHistogram {
     if (this.#count === 0) return 0;
     const rank = Math.max(1, Math.ceil(q * this.#count));
     let seen = 0;
-    for (let bucket = 0; bucket < BUCKET_COUNT; bucket++) {
-      seen += this.#counts[bucket]!;
+    for (const [bucket, count] of this.#counts.entries()) {
+      seen += count;
       if (seen >= rank) return Math.min(upperEdgeOf(bucket), this.#maxMs);
     }
     return this.#maxMs;
+  }
+
+  #add(bucket: number, count: number): void {
+    this.#counts[bucket] = (this.#counts[bucket] ?? 0) + count;
   }
 
   toData(): HistogramData {

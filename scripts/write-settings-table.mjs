@@ -1,6 +1,6 @@
 // Rewrites the README's table of server settings from src/server/settings.ts
-// (compiled first: `pnpm docs:settings`). test/settings-docs.test.ts fails
-// while the README differs.
+// (compiled first: `pnpm docs:settings`). test/config.test.ts ("--help and
+// the README come from the declarations") fails while the README differs.
 import {readFileSync, writeFileSync} from 'node:fs';
 import {withSettingsTable} from '../dist/src/server/settings-docs.js';
 

@@ -6,6 +6,7 @@ import {describe, test} from 'node:test';
 import {setTimeout as delay} from 'node:timers/promises';
 import {ChangesTrimmedError} from '../src/domain/errors.js';
 import {ChangeFeed} from '../src/domain/feed/index.js';
+import {defaultConfig} from '../src/server/config.js';
 import {startFeedTimers} from '../src/server/feed-timers.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {openSqlite} from '../src/store/sqlite-driver.js';
@@ -18,6 +19,7 @@ describe('the change log over time', () => {
     const errors: unknown[] = [];
     const feed = await ChangeFeed.open(store, {watchQueueSize: 16});
     const stop = startFeedTimers(feed, {
+      ...defaultConfig(),
       changesRetention: 3,
       onTrimError: (error) => errors.push(error),
       trimEveryMs: 1,
@@ -47,7 +49,7 @@ describe('the change log over time', () => {
       INSERT INTO books (id, title, author) VALUES (5, 'Old', 'Book');
       PRAGMA user_version = 1;`);
     v1.close();
-    const store = new SqliteStore(path);
+    const store = new SqliteStore(path, [], defaultConfig());
     t.after(() => store.close());
     assert.deepEqual(await store.get(5), {id: 5, title: 'Old', author: 'Book'});
     assert.equal(await store.lastPosition(), 0);

@@ -24,8 +24,7 @@ describe('books watch --reconnect', () => {
         .then((lines) => lines.filter((line) => line.includes('"id"')).map((line) => Number(/\d+/.exec(line)?.[0])));
     assert.deepEqual(await printed(1), [1]);
     // A restart, and an insert that may come before the watch is back.
-    server.servers.at(-1)!.child.kill('SIGTERM');
-    await server.servers.at(-1)!.exited;
+    await server.stop('SIGTERM');
     await server.start();
     await server.connection.client.insert(book(2));
     assert.deepEqual(await printed(2), [1, 2]);

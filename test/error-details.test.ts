@@ -66,8 +66,9 @@ async function failingCall(
     message: string;
     details: Any[];
   };
-  assert.equal(rpcStatus.details.length, 1);
-  const badRequest = anyUnpack(rpcStatus.details[0]!, registry) as unknown as {
+  const [detail, ...others] = rpcStatus.details;
+  assert.ok(detail !== undefined && others.length === 0, 'one detail');
+  const badRequest = anyUnpack(detail, registry) as unknown as {
     $typeName: string;
     fieldViolations: {field: string; description: string}[];
   };

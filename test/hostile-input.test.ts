@@ -109,7 +109,7 @@ describe('hostile input on the HTTP/2 port', () => {
     });
 
     test('two messages to a unary method: UNIMPLEMENTED', async () => {
-      const id = grpcFrame(bookIdBytes(SEED_BOOKS[0]!.id));
+      const id = grpcFrame(bookIdBytes(SEED_BOOKS[0].id));
       assertStatus(await call(books.address, 'Get', id, id), {
         status: 'UNIMPLEMENTED',
         message: /^Received a second request message for .*\/books\.BookService\/Get$/,
@@ -159,7 +159,7 @@ describe('hostile input on the HTTP/2 port', () => {
   });
 
   describe('headers', () => {
-    const get = grpcFrame(bookIdBytes(SEED_BOOKS[0]!.id));
+    const get = grpcFrame(bookIdBytes(SEED_BOOKS[0].id));
     const contentTypes: Record<string, string | undefined> = {
       'application/json': 'application/json',
       'text/plain': 'text/plain',
@@ -184,10 +184,7 @@ describe('hostile input on the HTTP/2 port', () => {
       const answer = await rawCall(books.address, {headers, body: [get]});
       assertStatus(answer, {status: 'OK', message: 'OK'});
       // One length-prefixed Book: the seed book.
-      assert.deepEqual(
-        answer.body.subarray(5),
-        bookBytes(SEED_BOOKS[0]!.id, SEED_BOOKS[0]!.title, SEED_BOOKS[0]!.author),
-      );
+      assert.deepEqual(answer.body.subarray(5), bookBytes(SEED_BOOKS[0].id, SEED_BOOKS[0].title, SEED_BOOKS[0].author));
       await assertUnharmed();
     });
   });
@@ -298,7 +295,7 @@ describe('hostile input on the HTTP/2 port', () => {
     test('an unknown repeated field with 8,000 entries in the request of Get: skipped, OK', async () => {
       const request = Buffer.concat([
         ...Array.from({length: 8000}, () => varintField(7, 1)),
-        bookIdBytes(SEED_BOOKS[0]!.id),
+        bookIdBytes(SEED_BOOKS[0].id),
       ]);
       assert.ok(request.length <= MAX_REQUEST_BYTES);
       const answer = await call(books.address, 'Get', grpcFrame(request));

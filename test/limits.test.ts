@@ -30,13 +30,13 @@ describe('limits', () => {
   test('watches over the cap are RESOURCE_EXHAUSTED; a freed place can be taken again', async () => {
     const books = await startBooksServer({maxWatchers: 3});
     try {
-      const watchers = [openWatcher(books.client), openWatcher(books.client), openWatcher(books.client)];
+      const watchers = [openWatcher(books.client), openWatcher(books.client), openWatcher(books.client)] as const;
       await Promise.all(watchers.map((watcher) => watcher.ready));
       const refused = openWatcher(books.client);
       const error = await refused.ended;
       assert.ok(hasCode(Status.RESOURCE_EXHAUSTED)(error), String(error));
       assert.match((error as ClientError).details, /at most 3 open watches/);
-      watchers[0]!.cancel();
+      watchers[0].cancel();
       await eventually('a place is free', () => books.hub.watcherCount === 2);
       const again = openWatcher(books.client);
       await again.ready;

@@ -4,11 +4,18 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, test} from 'node:test';
 import pg from 'pg';
+import {defaultConfig} from '../src/server/config.js';
 import {migrationsAfter} from '../src/store/migrations.js';
 import {PostgresStore} from '../src/store/postgres-store.js';
 import {openSqlite, type SqliteDatabase} from '../src/store/sqlite-driver.js';
 import {SqliteStore} from '../src/store/sqlite-store.js';
-import {dropSchema, POSTGRES_AVAILABLE, TEST_DATABASE_URL, uniqueSchema} from './helpers/stores.js';
+import {
+  dropSchema,
+  POSTGRES_AVAILABLE,
+  postgresStoreOptions,
+  TEST_DATABASE_URL,
+  uniqueSchema,
+} from './helpers/stores.js';
 
 // The schema as the stores wrote it before migrations were .sql files
 // (main at 475bf41, schema version 2), frozen here: a database that a
@@ -111,7 +118,11 @@ describe('migrations', () => {
     const before = sqliteSchema(old);
     old.close();
 
-    const store = new SqliteStore(join(dir, 'old.db'), [{id: 99, title: 'Seed', author: 'Not for an old file'}]);
+    const store = new SqliteStore(
+      join(dir, 'old.db'),
+      [{id: 99, title: 'Seed', author: 'Not for an old file'}],
+      defaultConfig(),
+    );
     assert.equal(store.catalogueId, '5f0c6a52-0c1e-4f43-9d7a-5a8e0d8c2b11');
     assert.deepEqual((await store.listPage(0, 10)).books, [{id: 5, title: 'Old', author: 'Book'}]);
     assert.equal(await store.lastPosition(), 3);
@@ -126,7 +137,7 @@ describe('migrations', () => {
     assert.deepEqual(sqliteSchema(reopened), before);
     assert.deepEqual(reopened.prepare('PRAGMA user_version').get(), {user_version: 2});
 
-    const fresh = new SqliteStore(join(dir, 'new.db'), [{id: 1, title: 'Seed', author: 'A'}]);
+    const fresh = new SqliteStore(join(dir, 'new.db'), [{id: 1, title: 'Seed', author: 'A'}], defaultConfig());
     assert.equal(await fresh.lastPosition(), 0, "the seed books are not in a new catalogue's log");
     await fresh.close();
     const created = openSqlite(join(dir, 'new.db'));
@@ -147,7 +158,7 @@ describe('migrations', () => {
       await database.query(`INSERT INTO ${old}.books (id, title, author) VALUES (5, 'Old', 'Book')`);
       const {rows} = await database.query<{id: string}>(`SELECT catalogue_id AS id FROM ${old}.change_log`);
 
-      const store = await PostgresStore.open({connectionString: TEST_DATABASE_URL ?? '', schema: old}, [
+      const store = await PostgresStore.open(postgresStoreOptions(old), [
         {id: 99, title: 'Seed', author: 'Not for an old schema'},
       ]);
       try {
@@ -165,9 +176,7 @@ describe('migrations', () => {
         (await database.query(`SELECT version FROM ${schema}.books_schema`)).rows;
       assert.deepEqual(await versions(old), [{version: 2}]);
 
-      const created = await PostgresStore.open({connectionString: TEST_DATABASE_URL ?? '', schema: fresh}, [
-        {id: 1, title: 'Seed', author: 'A'},
-      ]);
+      const created = await PostgresStore.open(postgresStoreOptions(fresh), [{id: 1, title: 'Seed', author: 'A'}]);
       try {
         assert.equal(await created.lastPosition(), 0, "the seed books are not in a new catalogue's log");
       } finally {

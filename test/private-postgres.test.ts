@@ -17,7 +17,9 @@ async function count(url: string): Promise<number> {
   const client = await connect(url);
   try {
     const {rows} = await client.query<{n: number}>('SELECT count(*)::int AS n FROM kept');
-    return rows[0]!.n;
+    const [row] = rows;
+    assert.ok(row !== undefined, 'count(*) gives a row');
+    return row.n;
   } finally {
     await client.end();
   }

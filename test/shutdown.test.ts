@@ -73,7 +73,7 @@ describe('shutdown', () => {
   test('a port already in use is a clear start-up failure, not a hang', async () => {
     const first = await startServerProcess();
     try {
-      const port = first.address.split(':').at(-1)!;
+      const port = first.address.split(':').at(-1) ?? '';
       await assert.rejects(startServerProcess(['--port', port]), /server exited before listening: \{"code":1/);
     } finally {
       first.child.kill('SIGTERM');

@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, test} from 'node:test';
 import {WatchHub} from '../src/domain/feed/index.js';
+import {defaultConfig} from '../src/server/config.js';
 import {SqliteStore} from '../src/store/sqlite-store.js';
 import {startBooksServer} from './helpers/books-server.js';
 import {openChangeStream} from './helpers/change-stream.js';
@@ -22,7 +23,10 @@ describe('a watch queue smaller than a commit', () => {
   test('--watch-queue-size 1: a burst of inserts grouped into one commit reaches every watcher', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'books-small-queue-'));
     t.after(() => rmSync(dir, {recursive: true, force: true}));
-    const server = await startBooksServer({store: new SqliteStore(join(dir, 'books.db')), watchQueueSize: 1});
+    const server = await startBooksServer({
+      store: new SqliteStore(join(dir, 'books.db'), [], defaultConfig()),
+      watchQueueSize: 1,
+    });
     t.after(() => server.close());
     const watcher = openWatcher(server.client);
     const changes = openChangeStream(server.client);

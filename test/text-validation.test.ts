@@ -8,6 +8,7 @@ import {BadRequestError} from '../src/client/bad-request.js';
 import type {Book} from '../src/domain/book.js';
 import {Catalogue} from '../src/domain/catalogue.js';
 import {InvalidArgumentError} from '../src/domain/errors.js';
+import {defaultConfig} from '../src/server/config.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {startBooksServer, type TestServer} from './helpers/books-server.js';
 import {runCliInProcess} from './helpers/cli-in-process.js';
@@ -106,7 +107,7 @@ describe('text no store can hold as sent', () => {
   }
 
   test('a lone surrogate, which cannot arrive over the wire, is refused in the domain', async () => {
-    const catalogue = await Catalogue.open(new MemoryStore([]), {watchQueueSize: 16});
+    const catalogue = await Catalogue.open(new MemoryStore([]), {...defaultConfig(), watchQueueSize: 16});
     try {
       for (const [field, value, code] of [
         ['title', 'Half a pair \ud83d', 'U+D83D'],

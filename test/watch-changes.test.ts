@@ -29,7 +29,7 @@ describe('WatchChanges', () => {
     const changes = await stream.changes(3);
     assert.deepEqual(changes.map(describeChange), ['+1', '+2', '-1']);
     // A deletion carries the book as it was.
-    assert.deepEqual(changes[2]!.book, book(1));
+    assert.deepEqual(changes[2]?.book, book(1));
     assert.equal(new Set(changes.map((change) => change.cursor)).size, 3);
     await books.client.delete({id: 2});
   });
@@ -44,7 +44,9 @@ describe('WatchChanges', () => {
     // Made while no stream is open.
     await books.client.delete({id: 10});
     await books.client.insert(book(13));
-    const resumed = openChangeStream(books.client, {afterCursor: seen[0]!.cursor});
+    const [after] = seen;
+    assert.ok(after !== undefined);
+    const resumed = openChangeStream(books.client, {afterCursor: after.cursor});
     t.after(() => resumed.close());
     assert.deepEqual((await resumed.changes(4)).map(describeChange), ['+11', '+12', '-10', '+13']);
   });

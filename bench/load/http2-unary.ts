@@ -33,7 +33,8 @@ export function http2UnaryCall(session: ClientHttp2Session, path: string, messag
     });
     stream.on('error', reject);
     stream.on('close', () => {
-      if (status === '0' && responses.length === 1) resolve(responses[0]!);
+      const [response, ...more] = responses;
+      if (status === '0' && response !== undefined && more.length === 0) resolve(response);
       else
         reject(
           new Error(`${path}: grpc-status ${String(status)} ${String(details ?? '')} (${responses.length} messages)`),

@@ -14,7 +14,7 @@ import {openSession} from './http2-session.js';
 // Requests are encoded and responses decoded with the generated codecs, as
 // any client would; the transport is plain node:http2 (see http2-unary.ts).
 
-const params = JSON.parse(process.argv[2]!) as UnaryLoadParams;
+const params = JSON.parse(process.argv[2] ?? '') as UnaryLoadParams;
 process.on('disconnect', () => process.exit(1));
 
 const sessions = await Promise.all(Array.from({length: params.connections}, () => openSession(params.address)));

@@ -19,7 +19,7 @@ import {openSession} from './http2-session.js';
 // spends sending it, and on a two-core machine tens of thousands of
 // deliveries a second would then measure the clients, not the server.
 
-const params = JSON.parse(process.argv[2]!) as WatchLoadParams;
+const params = JSON.parse(process.argv[2] ?? '') as WatchLoadParams;
 const OPEN_TIMEOUT_MS = 60_000;
 
 interface WatcherState {

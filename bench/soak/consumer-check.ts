@@ -51,9 +51,10 @@ export function checkConsumer(
   for (const run of runs) {
     const from = run.startPosition ?? startPosition;
     const repeated = run.lines.filter((line) => line.position <= from);
-    if (repeated.length > 0)
+    const [firstRepeated] = repeated;
+    if (firstRepeated !== undefined)
       problems.push(
-        `consumer run ${run.index} (started from the cursor file at ${from}) printed again ${repeated.length} change(s) at or before it, first ${describeLogEntry(repeated[0]!)}`,
+        `consumer run ${run.index} (started from the cursor file at ${from}) printed again ${repeated.length} change(s) at or before it, first ${describeLogEntry(firstRepeated)}`,
       );
     for (const line of run.strayLines)
       problems.push(`consumer run ${run.index} printed a line that is not a change: ${line}`);
@@ -91,14 +92,17 @@ function compareWithLog(delivered: readonly LogEntry[], log: readonly LogEntry[]
     previous = Math.max(previous, entry.position);
   }
   const repeats = [...seen].filter(([, times]) => times > 1);
-  if (repeats.length > 0)
+  const [firstRepeat] = repeats;
+  if (firstRepeat !== undefined)
     problems.push(
-      `${repeats.length} change(s) delivered more than once, first at ${repeats[0]![0]} (${repeats[0]![1]} times)`,
+      `${repeats.length} change(s) delivered more than once, first at ${firstRepeat[0]} (${firstRepeat[1]} times)`,
     );
   const missing = log.filter((entry) => !seen.has(entry.position));
-  if (missing.length > 0)
+  const [firstMissing] = missing;
+  const lastMissing = missing.at(-1);
+  if (firstMissing !== undefined && lastMissing !== undefined)
     problems.push(
-      `${missing.length} change(s) of the log never delivered, first ${describeLogEntry(missing[0]!)}, last ${describeLogEntry(missing.at(-1)!)}`,
+      `${missing.length} change(s) of the log never delivered, first ${describeLogEntry(firstMissing)}, last ${describeLogEntry(lastMissing)}`,
     );
   return problems.slice(0, 20);
 }

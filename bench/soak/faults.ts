@@ -76,7 +76,15 @@ function count(map: Map<string, number>, key: string): void {
 }
 
 function pick<T>(items: readonly T[], random: () => number): T {
-  return items[Math.floor(random() * items.length)]!;
+  return pickEntry(items, random)[1];
+}
+
+/** A random item of a list that must not be empty, and its index. */
+function pickEntry<T>(items: readonly T[], random: () => number): [number, T] {
+  const index = Math.floor(random() * items.length);
+  const item = items[index];
+  if (item === undefined) throw new Error('nothing to pick from');
+  return [index, item];
 }
 
 /** Resolves to the value, or to undefined after `ms` (the work goes on, unheeded). */
@@ -207,8 +215,7 @@ async function killConsumer(world: SoakWorld, fault: Fault): Promise<void> {
 }
 
 async function killReplica(world: SoakWorld, fault: Fault): Promise<void> {
-  const index = Math.floor(world.random() * world.replicas.length);
-  const replica = world.replicas[index]!;
+  const [index, replica] = pickEntry(world.replicas, world.random);
   await replica.settled();
   fault.allows = (record) => record.status === 'UNAVAILABLE' && record.via === index;
   announce(fault, `SIGKILL replica ${replica.name} (pid ${replica.pid}), then start it again`);
@@ -220,19 +227,17 @@ const BURST = 40;
 
 /** One insert of a burst is invalid: it alone must fail, with INVALID_ARGUMENT. */
 async function nulBurst(world: SoakWorld, fault: Fault): Promise<void> {
-  const via = Math.floor(world.random() * world.replicas.length);
+  const [via, replica] = pickEntry(world.replicas, world.random);
+  const connection = world.connections[via];
+  if (connection === undefined) throw new Error(`no connection to replica ${replica.name}`);
   const books = Array.from({length: BURST}, () => world.ledger.newBook('Burst'));
-  const bad = Math.floor(world.random() * BURST);
-  books[bad] = {...books[bad]!, title: `Bad \u0000 title ${books[bad]!.id}`};
+  const [bad, chosen] = pickEntry(books, world.random);
+  books[bad] = {...chosen, title: `Bad \u0000 title ${chosen.id}`};
   const ids = new Set(books.map((book) => book.id));
   // Judged here, one by one, rather than as the writer's.
   fault.allows = (record) => ids.has(record.id) && record.kind === 'insert';
-  announce(
-    fault,
-    `${BURST} concurrent inserts through replica ${world.replicas[via]!.name}, id ${books[bad]!.id} with NUL in its title`,
-  );
-  const client = world.connections[via]!.client;
-  const statuses = await Promise.all(books.map((book) => world.ledger.insert(client, book, via)));
+  announce(fault, `${BURST} concurrent inserts through replica ${replica.name}, id ${chosen.id} with NUL in its title`);
+  const statuses = await Promise.all(books.map((book) => world.ledger.insert(connection.client, book, via)));
   if (statuses[bad] !== 'INVALID_ARGUMENT')
     fault.problems.push(`the insert with NUL in its title got ${statuses[bad]}, not INVALID_ARGUMENT`);
   const failed = new Map<string, number>();
@@ -253,8 +258,7 @@ const HOLD_MS = 10_000;
  * still accept a new connection.
  */
 async function idleStreams(world: SoakWorld, fault: Fault): Promise<void> {
-  const index = Math.floor(world.random() * world.replicas.length);
-  const replica = world.replicas[index]!;
+  const [, replica] = pickEntry(world.replicas, world.random);
   const connections = Array.from({length: IDLE_CONNECTIONS}, () => createBooksClient(replica.address));
   const dropping = new AbortController();
   // One signal drops them all; each call listens to it.

@@ -57,24 +57,29 @@ if (args.store === 'postgres') {
   postgres = await startPrivatePostgres({maxConnections: MAX_CONNECTIONS});
   truth = postgresTruth(postgres.url, SCHEMA);
   const database = ['--database-url', postgres.url, '--database-schema', SCHEMA, ...common];
-  replicas.push(
+  const [a, b] = [
     new Replica('a', await freePort(), database, join(dir, 'replica-a.log')),
     new Replica('b', await freePort(), database, join(dir, 'replica-b.log')),
-  );
-  await replicas[0]!.start();
+  ];
+  replicas.push(a, b);
+  await a.start();
   await truth.execute!(
     `INSERT INTO ${SCHEMA}.books (id, title, author)
        SELECT n, 'Existing ' || n, 'Seeded' FROM generate_series(1000001, ${1_000_000 + EXISTING_BOOKS}) AS n`,
   );
-  await replicas[1]!.start();
+  await b.start();
   say(`PostgreSQL 127.0.0.1:${postgres.port} (max_connections ${MAX_CONNECTIONS}), ${EXISTING_BOOKS} books seeded`);
 } else {
   const file = join(dir, 'books.db');
   truth = sqliteTruth(file);
-  replicas.push(
-    new Replica('a', await freePort(), ['--store', 'sqlite', '--db', file, ...common], join(dir, 'replica-a.log')),
+  const a = new Replica(
+    'a',
+    await freePort(),
+    ['--store', 'sqlite', '--db', file, ...common],
+    join(dir, 'replica-a.log'),
   );
-  await replicas[0]!.start();
+  replicas.push(a);
+  await a.start();
 }
 say(`replicas: ${replicas.map((replica) => `${replica.name} ${replica.address} (pid ${replica.pid})`).join(', ')}`);
 const catalogueId = await truth.catalogueId();
@@ -84,11 +89,12 @@ const ledger = new WriteLedger(1000);
 // The consumer: started on each replica in turn, always on one that is up.
 let consumerStarts = 0;
 const startConsumer = async (): Promise<void> => {
-  const order = replicas.map((_, i) => replicas[(consumerStarts + i) % replicas.length]!);
+  const first = consumerStarts % replicas.length;
+  const order = [...replicas.slice(first), ...replicas.slice(0, first)];
   consumerStarts++;
   await Promise.all(replicas.map((replica) => replica.settled()));
-  const replica = order.find((candidate) => candidate.running) ?? order[0]!;
-  consumer.start(replica.address);
+  const replica = order.find((candidate) => candidate.running) ?? order.at(0);
+  if (replica !== undefined) consumer.start(replica.address);
 };
 const consumer = new CliConsumer(join(dir, 'cursor'), catalogueId, (run) => {
   if (consumer.runs.filter((r) => r.end === 'exited by itself').length > MAX_CONSUMER_RESTARTS) return;
@@ -117,7 +123,9 @@ while (Date.now() < endAt) {
   if (Date.now() >= endAt) break;
   // Every kind once per round, in a random order: a short run still meets most of them.
   if (round.length === 0) round = shuffled(kinds);
-  const fault = newFault(round.pop()!, faults.length + 1);
+  const kind = round.pop();
+  if (kind === undefined) break;
+  const fault = newFault(kind, faults.length + 1);
   faults.push(fault);
   try {
     await INJECT[fault.kind](world, fault);

@@ -28,11 +28,11 @@ export async function recover(world: SoakWorld, fault: Fault): Promise<void> {
       },
     ],
     ...world.connections.map((connection, via): [string, () => Promise<boolean>] => [
-      `replica ${world.replicas[via]!.name} SERVING`,
+      `replica ${world.replicas[via]?.name} SERVING`,
       async () => (await connection.health.check({service: ''}).catch(() => undefined))?.status === SERVING,
     ]),
     ...world.connections.map((connection, via): [string, () => Promise<boolean>] => [
-      `an insert through replica ${world.replicas[via]!.name} acknowledged`,
+      `an insert through replica ${world.replicas[via]?.name} acknowledged`,
       async () => (await world.ledger.insert(connection.client, world.ledger.newBook('Probe'), via)) === 'OK',
     ]),
   ];

@@ -25,7 +25,7 @@ interface UnaryMeasurement {
 }
 
 export function unaryCaseName({method, concurrency, connections}: UnaryCase): string {
-  const title = method[0]!.toUpperCase() + method.slice(1);
+  const title = method.charAt(0).toUpperCase() + method.slice(1);
   return `${title} c${concurrency} x${connections}conn`;
 }
 

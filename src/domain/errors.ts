@@ -53,6 +53,26 @@ export class WatcherLimitError extends Error {
   }
 }
 
+/**
+ * The catalogue no longer fits in the one response of the workshop's List;
+ * ListBooks pages through a catalogue of any size.
+ */
+export class ListTooLargeError extends Error {
+  override readonly name = 'ListTooLargeError';
+  /**
+   * @param limitBytes the largest response List may send
+   * @param listed the books that fitted before the one that did not
+   */
+  constructor(
+    readonly limitBytes: number,
+    readonly listed: number,
+  ) {
+    super(
+      `the catalogue is larger than List's ${limitBytes}-byte limit (past ${listed} books); page through it with ListBooks`,
+    );
+  }
+}
+
 /** The store cannot be reached now; the same call may succeed later. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';

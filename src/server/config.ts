@@ -59,6 +59,16 @@ export function loadConfig(argv: readonly string[], env: Env): Config & {help: b
   return {...settings, store, token, help};
 }
 
+/**
+ * Every setting at its default, as the server runs when told nothing: the one
+ * source of defaults for code that builds components without loadConfig
+ * (tests, benchmarks).
+ */
+export function defaultConfig(): Config {
+  const {help: _help, ...config} = loadConfig([], {});
+  return config;
+}
+
 function readFlags(argv: readonly string[]): {flags: Map<SettingName, string>; help: boolean} {
   const byFlag = new Map(
     NAMED_SETTINGS.flatMap(([key, setting]) =>
@@ -147,16 +157,20 @@ function suggestion(name: string, flags: readonly string[]): string {
 
 /** Levenshtein distance: the fewest insertions, deletions and substitutions from a to b. */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({length: a.length + 1}, (_, i) =>
-    Array.from({length: b.length + 1}, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-    }
+  // The table a row at a time: row[j] is the distance from the part of `a`
+  // read so far to the first j + 1 characters of `b`.
+  let row = Array.from({length: b.length}, (_, j) => j + 1);
+  for (let i = 0; i < a.length; i++) {
+    // The entries left of the one being written, in the previous row and in this one.
+    let diagonal = i;
+    let left = i + 1;
+    row = row.map((up, j) => {
+      left = Math.min(up + 1, left + 1, diagonal + (a.charAt(i) === b.charAt(j) ? 0 : 1));
+      diagonal = up;
+      return left;
+    });
   }
-  return d[a.length]![b.length]!;
+  return row.at(-1) ?? a.length;
 }
 
 /**

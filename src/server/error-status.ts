@@ -5,6 +5,7 @@ import {
   BookNotFoundError,
   ChangesTrimmedError,
   InvalidArgumentError,
+  ListTooLargeError,
   SnapshotAbandonedError,
   SnapshotLimitError,
   StorageFullError,
@@ -25,6 +26,7 @@ export function toServerError(error: unknown): unknown {
   if (error instanceof BookExistsError) return new ServerError(Status.ALREADY_EXISTS, error.message);
   if (error instanceof StoreUnavailableError) return new ServerError(Status.UNAVAILABLE, error.message);
   if (error instanceof StorageFullError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
+  if (error instanceof ListTooLargeError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof SnapshotLimitError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof SnapshotAbandonedError) return new ServerError(Status.UNAVAILABLE, error.message);
   if (error instanceof WatcherLimitError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);

@@ -1,13 +1,13 @@
-import {ServerError, Status} from 'nice-grpc';
 import type {Book} from '../domain/book.js';
 import {MAX_PAGE_SIZE, type Catalogue} from '../domain/catalogue.js';
+import {ListTooLargeError} from '../domain/errors.js';
 
 /** gRPC clients' default limit on a received message: what List can answer. */
 export const LIST_MESSAGE_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /**
- * Every book for List, read a page at a time. Throws RESOURCE_EXHAUSTED as
- * soon as they no longer fit in one response, rather than sending a message
+ * Every book for List, read a page at a time. Throws ListTooLargeError
+ * (RESOURCE_EXHAUSTED) as soon as they no longer fit in one response, rather than sending a message
  * the workshop's clients reject with a less helpful error of their own, and
  * without first reading a catalogue of any size into memory.
  */
@@ -27,10 +27,7 @@ export async function listWithinLimit(catalogue: Catalogue): Promise<Book[]> {
         size = books.reduce((sum, listed) => sum + entrySize(listed), entrySize(book));
       }
       if (size > LIST_MESSAGE_LIMIT_BYTES) {
-        throw new ServerError(
-          Status.RESOURCE_EXHAUSTED,
-          `the catalogue is larger than List's ${LIST_MESSAGE_LIMIT_BYTES}-byte limit (past ${books.length} books); page through it with ListBooks`,
-        );
+        throw new ListTooLargeError(LIST_MESSAGE_LIMIT_BYTES, books.length);
       }
       books.push(book);
     }

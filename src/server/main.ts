@@ -75,21 +75,7 @@ const catalogue = await Catalogue.open(store, {
 });
 // Loaded only when asked for: prom-client adds to start-up.
 metrics = config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(catalogue.hub);
-const server = createBooksServer({
-  catalogue,
-  logger,
-  shutdownTimeoutMs: config.shutdownTimeoutMs,
-  drainDelayMs: config.drainDelayMs,
-  maxRequestBytes: config.maxRequestBytes,
-  keepaliveMs: config.keepaliveMs,
-  tls: readTls(config),
-  token: config.token,
-  authReads: config.authReads,
-  metrics,
-  changesHeartbeatMs: config.changesHeartbeatMs,
-  feedPollMs: config.feedPollMs,
-  changesRetention: config.changesRetention,
-});
+const server = createBooksServer(config, {catalogue, logger, tls: readTls(config), metrics});
 
 function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
   if (tlsCertFile === undefined || tlsKeyFile === undefined) return undefined;

@@ -5,22 +5,31 @@ import {SqliteStore} from '../store/sqlite-store.js';
 import type {Config} from './config.js';
 import type {Logger} from './logger.js';
 
+/** The settings that choose and shape the store. */
+export type StoreSettings = Pick<
+  Config,
+  'store' | 'sqlitePath' | 'databaseUrl' | 'databaseSchema' | 'databaseMaxConnections' | 'snapshotIdleTimeoutMs'
+>;
+
 /** Opens the configured store; a new one starts with the workshop's book. */
-export async function openStore(config: Config, logger: Logger): Promise<BookStore> {
-  switch (config.store) {
+export async function openStore(settings: StoreSettings, logger: Logger): Promise<BookStore> {
+  switch (settings.store) {
     case 'memory':
       return new MemoryStore(SEED_BOOKS);
     case 'sqlite':
-      return new SqliteStore(config.sqlitePath, SEED_BOOKS, {snapshotIdleTimeoutMs: config.snapshotIdleTimeoutMs});
+      return new SqliteStore(settings.sqlitePath, SEED_BOOKS, settings);
     case 'postgres': {
+      const {databaseUrl} = settings;
+      // loadConfig chooses the postgres store only with a database URL.
+      if (databaseUrl === undefined) throw new Error('the postgres store needs a database URL');
       // Loaded only when used: pg adds to the start-up of every other store.
       const {PostgresStore} = await import('../store/postgres-store.js');
       return PostgresStore.open(
         {
-          connectionString: config.databaseUrl ?? '',
-          schema: config.databaseSchema,
-          maxConnections: config.databaseMaxConnections,
-          snapshotIdleTimeoutMs: config.snapshotIdleTimeoutMs,
+          databaseUrl,
+          databaseSchema: settings.databaseSchema,
+          databaseMaxConnections: settings.databaseMaxConnections,
+          snapshotIdleTimeoutMs: settings.snapshotIdleTimeoutMs,
           onListenError: (error, retryInMs) =>
             logger.warn('lost the database notification connection; reconnecting', {
               error: String(error),

@@ -7,6 +7,7 @@ import {createBookService} from './book-service.js';
 import {startFeedTimers} from './feed-timers.js';
 import {BookServiceServerDefinition} from './book-service-definition.js';
 import {callMiddleware} from './call-middleware.js';
+import type {Config} from './config.js';
 import type {Logger} from './logger.js';
 import {tokenAuthMiddleware} from './auth.js';
 import type {Metrics} from './metrics.js';
@@ -14,30 +15,31 @@ import {addReflection} from './reflection.js';
 import {withStrictRequestDecoding} from './strict-requests.js';
 import {createTerminator} from './terminator.js';
 
-export interface BooksServerOptions {
+/**
+ * The settings the server's wiring reads, by their names in settings.ts,
+ * which holds their meaning and their defaults.
+ */
+export type BooksServerSettings = Pick<
+  Config,
+  | 'shutdownTimeoutMs'
+  | 'drainDelayMs'
+  | 'maxRequestBytes'
+  | 'keepaliveMs'
+  | 'token'
+  | 'authReads'
+  | 'changesHeartbeatMs'
+  | 'feedPollMs'
+  | 'changesRetention'
+>;
+
+/** What the server serves and reports to, built by the caller. */
+export interface BooksServerParts {
   readonly catalogue: Catalogue;
   readonly logger: Logger;
-  /** How long shutdown waits for in-flight calls before cancelling them. */
-  readonly shutdownTimeoutMs: number;
-  /** How long shutdown keeps serving, reporting NOT_SERVING, before it stops accepting calls. */
-  readonly drainDelayMs?: number;
-  /** Largest request message accepted (default 16 KiB). */
-  readonly maxRequestBytes?: number;
-  /** Keepalive ping interval (default 30 s); an unanswered ping drops the connection after 10 s. */
-  readonly keepaliveMs?: number;
   /** PEM certificate chain and private key: the server then speaks TLS only. */
   readonly tls?: {readonly cert: Buffer; readonly key: Buffer};
-  /** Bearer token that Insert and Delete (and, with authReads, every BookService call) need. */
-  readonly token?: string;
-  readonly authReads?: boolean;
   /** Prometheus metrics, counted for every call when given. */
   readonly metrics?: Metrics;
-  /** An idle WatchChanges stream is sent a heartbeat this often (default 15 s). */
-  readonly changesHeartbeatMs?: number;
-  /** The change log is read this often even without a wake-up (default 1 s). */
-  readonly feedPollMs?: number;
-  /** Changes the log keeps at least (trimmed every few seconds); without it, none are trimmed. */
-  readonly changesRetention?: number;
 }
 
 export interface BooksServer {
@@ -56,21 +58,10 @@ export interface BooksServer {
 }
 
 /** The server's wiring, unstarted, so tests run exactly what production runs. */
-export function createBooksServer({
-  catalogue,
-  logger,
-  shutdownTimeoutMs,
-  drainDelayMs = 0,
-  maxRequestBytes = 16 * 1024,
-  keepaliveMs = 30_000,
-  tls,
-  token,
-  authReads = false,
-  metrics,
-  changesHeartbeatMs,
-  feedPollMs,
-  changesRetention,
-}: BooksServerOptions): BooksServer {
+export function createBooksServer(settings: BooksServerSettings, parts: BooksServerParts): BooksServer {
+  const {shutdownTimeoutMs, drainDelayMs, maxRequestBytes, keepaliveMs, token, authReads} = settings;
+  const {catalogue, logger, tls, metrics} = parts;
+  const {changesHeartbeatMs, feedPollMs, changesRetention} = settings;
   let stopFeedTimers = (): void => {};
   const terminator = createTerminator();
   const health = HealthState();

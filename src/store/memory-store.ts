@@ -38,8 +38,8 @@ export class MemoryStore implements BookStore {
     const books: Book[] = [];
     let last = after;
     for (let i = this.#firstAfter(after); i < this.#ordered.length; i++) {
-      const entry = this.#ordered[i]!;
-      if (entry.deletedAt !== undefined) continue;
+      const entry = this.#ordered[i];
+      if (entry === undefined || entry.deletedAt !== undefined) continue;
       // One more book exists beyond a full page: there is a next page.
       if (books.length === limit) return {books, next: last};
       books.push(entry.book);
@@ -137,7 +137,8 @@ export class MemoryStore implements BookStore {
     let high = this.#ordered.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.#ordered[middle]!.position <= position) low = middle + 1;
+      const entry = this.#ordered[middle];
+      if (entry !== undefined && entry.position <= position) low = middle + 1;
       else high = middle;
     }
     return low;

@@ -8,19 +8,23 @@ import {checkedChanges, type ChangeRow} from '../domain/feed/index.js';
 import {idleSnapshot} from './idle-snapshot.js';
 import {migrationsAfter} from './migrations.js';
 
+/**
+ * Its settings are named, and their defaults given, by the server's settings
+ * (src/server/settings.ts), so the server passes a slice of its Config.
+ */
 export interface PostgresStoreOptions {
-  readonly connectionString: string;
+  readonly databaseUrl: string;
   /** Schema that holds the table; replicas that share one see each other's books. */
-  readonly schema?: string;
+  readonly databaseSchema: string;
   /**
-   * Connections this store opens at most, all told (default 10, at least 3):
-   * one listens for changes, a quarter of the rest (at least 1) read
-   * snapshots, and the others form the pool that serves calls, so that
-   * snapshots can never take the connections inserts and reads need.
+   * Connections this store opens at most, all told (at least 3): one listens
+   * for changes, a quarter of the rest (at least 1) read snapshots, and the
+   * others form the pool that serves calls, so that snapshots can never take
+   * the connections inserts and reads need.
    */
-  readonly maxConnections?: number;
-  /** A snapshot left unread this long is released (default 30 s). */
-  readonly snapshotIdleTimeoutMs?: number;
+  readonly databaseMaxConnections: number;
+  /** A snapshot left unread this long is released. */
+  readonly snapshotIdleTimeoutMs: number;
   /** Told when the notification connection fails; once it is back, the feed catches up from the log. */
   readonly onListenError?: (error: unknown, retryInMs: number) => void;
 }
@@ -87,13 +91,13 @@ export class PostgresStore implements BookStore {
   #ping: NodeJS.Timeout | undefined;
 
   private constructor(options: PostgresStoreOptions) {
-    const schema = options.schema ?? 'public';
+    const schema = options.databaseSchema;
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
     this.#options = options;
     this.#schema = schema;
     this.#table = `${schema}.books`;
     this.#channel = `books_changes_${schema}`;
-    const budget = connectionBudget(options.maxConnections ?? 10);
+    const budget = connectionBudget(options.databaseMaxConnections);
     this.#snapshotSlots = budget.snapshots;
     this.#pool = new pg.Pool({
       ...this.#connectionConfig('books'),
@@ -112,7 +116,7 @@ export class PostgresStore implements BookStore {
    */
   #connectionConfig(role: string): pg.ClientConfig {
     return {
-      connectionString: this.#options.connectionString,
+      connectionString: this.#options.databaseUrl,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       application_name: `${role} ${process.pid}`,
       ...KEEPALIVE,
@@ -127,7 +131,7 @@ export class PostgresStore implements BookStore {
   static async open(options: PostgresStoreOptions, seed: readonly Book[] = []): Promise<PostgresStore> {
     const store = new PostgresStore(options);
     try {
-      await store.#migrate(options.schema ?? 'public', seed);
+      await store.#migrate(store.#schema, seed);
       const {rows} = await store.#query<{id: string}>(`SELECT catalogue_id AS id FROM ${store.#schema}.change_log`);
       store.#catalogueId = rows[0]?.id ?? '';
       await store.#listen();
@@ -225,7 +229,7 @@ export class PostgresStore implements BookStore {
       const table = this.#table;
       return idleSnapshot({
         position: Number(rows[0]?.position ?? 0),
-        idleTimeoutMs: this.#options.snapshotIdleTimeoutMs ?? 30_000,
+        idleTimeoutMs: this.#options.snapshotIdleTimeoutMs,
         async readPage(after, pageSize) {
           if (released) throw new StoreUnavailableError(new Error('the snapshot connection was closed'));
           const page = await client

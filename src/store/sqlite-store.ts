@@ -32,11 +32,15 @@ const MAX_WRITES_PER_COMMIT = 512;
 /** Up to a page of books after a position, in insertion order: List's pages and a snapshot's alike. */
 const PAGE = 'SELECT position, id, title, author FROM books WHERE position > ? ORDER BY position LIMIT ?';
 
+/**
+ * Its settings are named, and their defaults given, by the server's settings
+ * (src/server/settings.ts), so the server passes a slice of its Config.
+ */
 export interface SqliteStoreOptions {
   /** The binding: by default node:sqlite where Node has it, else better-sqlite3. */
   readonly driver?: SqliteDriverName;
-  /** A snapshot whose reader asks for nothing this long is released (default 30 s). */
-  readonly snapshotIdleTimeoutMs?: number;
+  /** A snapshot whose reader asks for nothing this long is released. */
+  readonly snapshotIdleTimeoutMs: number;
 }
 
 /**
@@ -77,8 +81,8 @@ export class SqliteStore implements BookStore {
   #checkpointDue = false;
 
   /** Opens the file at `path`, creating it with `seed` in it if it is new. */
-  constructor(path: string, seed: readonly Book[] = [], options: SqliteStoreOptions = {}) {
-    const {driver, snapshotIdleTimeoutMs = 30_000} = options;
+  constructor(path: string, seed: readonly Book[], options: SqliteStoreOptions) {
+    const {driver, snapshotIdleTimeoutMs} = options;
     mkdirSync(dirname(path), {recursive: true});
     this.#path = path;
     this.#driver = driver;
@@ -217,7 +221,7 @@ export class SqliteStore implements BookStore {
     if (!this.#open) return;
     const writes = this.#pending.splice(0, MAX_WRITES_PER_COMMIT);
     if (writes.length === 0) return;
-    const outcomes: boolean[] = [];
+    const outcomes: {write: PendingWrite; changed: boolean}[] = [];
     try {
       this.#db.exec('BEGIN IMMEDIATE');
       for (const write of writes) {
@@ -225,7 +229,7 @@ export class SqliteStore implements BookStore {
           write.kind === 'insert'
             ? this.#statements.insert.run(write.book.id, write.book.title, write.book.author).changes
             : this.#statements.delete.run(write.id).changes;
-        outcomes.push(Number(changes) > 0);
+        outcomes.push({write, changed: Number(changes) > 0});
       }
       this.#db.exec('COMMIT');
     } catch (error: unknown) {
@@ -240,13 +244,12 @@ export class SqliteStore implements BookStore {
       return;
     }
     if (this.#checkpointDue) this.#checkpoint();
-    for (const [index, write] of writes.entries()) {
-      const changed = outcomes[index]!;
+    for (const {write, changed} of outcomes) {
       if (write.kind === 'delete') write.settle(undefined, changed);
       else if (!changed) write.settle(new BookExistsError(write.book.id));
       else write.settle(undefined);
     }
-    if (outcomes.includes(true)) for (const listener of this.#listeners) listener();
+    if (outcomes.some(({changed}) => changed)) for (const listener of this.#listeners) listener();
   }
 
   /**

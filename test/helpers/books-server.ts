@@ -5,6 +5,7 @@ import type {Change} from '../../src/domain/change.js';
 import type {WatchHub} from '../../src/domain/feed/index.js';
 import {MemoryStore} from '../../src/store/memory-store.js';
 import {SEED_BOOKS} from '../../src/domain/seed-books.js';
+import {defaultConfig, type Config} from '../../src/server/config.js';
 import {createLogger} from '../../src/server/logger.js';
 import {createBooksServer, type BooksServer} from '../../src/server/server.js';
 
@@ -22,17 +23,22 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export interface TestServerOptions {
+/** Settings a test may change; the others, and these when not given, are the server's defaults. */
+type TestSettings = Pick<
+  Config,
+  | 'watchQueueSize'
+  | 'maxWatchers'
+  | 'changesHeartbeatMs'
+  | 'shutdownTimeoutMs'
+  | 'maxRequestBytes'
+  | 'keepaliveMs'
+  | 'token'
+  | 'authReads'
+>;
+
+export interface TestServerOptions extends Partial<TestSettings> {
   readonly store?: BookStore;
-  readonly watchQueueSize?: number;
-  readonly shutdownTimeoutMs?: number;
-  readonly maxWatchers?: number;
-  readonly maxRequestBytes?: number;
-  readonly keepaliveMs?: number;
-  readonly changesHeartbeatMs?: number;
   readonly tls?: {readonly cert: Buffer; readonly key: Buffer};
-  readonly token?: string;
-  readonly authReads?: boolean;
   /** Port to listen on; a free one by default. */
   readonly port?: number;
   /** How the test's own clients connect (defaults: plaintext, no token). */
@@ -41,31 +47,20 @@ export interface TestServerOptions {
 
 /** The production server wiring on 127.0.0.1 and a free port, with a real client. */
 export async function startBooksServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const {store, tls, port: wantedPort = 0, clientOptions, ...settings} = options;
+  const config = {...defaultConfig(), ...settings};
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger('debug', {
     destination: {write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>)},
   });
-  const catalogue = await Catalogue.open(options.store ?? new MemoryStore(SEED_BOOKS), {
-    watchQueueSize: options.watchQueueSize ?? 1024,
-    maxWatchers: options.maxWatchers,
-  });
+  const catalogue = await Catalogue.open(store ?? new MemoryStore(SEED_BOOKS), config);
   const hub = catalogue.hub;
-  const server = createBooksServer({
-    catalogue,
-    logger,
-    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
-    maxRequestBytes: options.maxRequestBytes,
-    keepaliveMs: options.keepaliveMs,
-    tls: options.tls,
-    token: options.token,
-    authReads: options.authReads,
-    changesHeartbeatMs: options.changesHeartbeatMs,
-  });
-  const port = await server.listen('127.0.0.1', options.port ?? 0);
+  const server = createBooksServer(config, {catalogue, logger, tls});
+  const port = await server.listen('127.0.0.1', wantedPort);
   const address = `127.0.0.1:${port}`;
   const connections: {close(): void}[] = [];
   const connect = (): {client: BooksClient; close(): void} => {
-    const connection = createBooksClient(address, options.clientOptions);
+    const connection = createBooksClient(address, clientOptions);
     connections.push(connection);
     return connection;
   };

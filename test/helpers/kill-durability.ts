@@ -6,10 +6,11 @@ import {ClientError, Status} from 'nice-grpc';
 import {createBooksClient} from '../../src/client/client.js';
 import type {BookStore} from '../../src/domain/book-store.js';
 import {SEED_BOOKS} from '../../src/domain/seed-books.js';
+import {defaultConfig} from '../../src/server/config.js';
 import {PostgresStore} from '../../src/store/postgres-store.js';
 import {SqliteStore} from '../../src/store/sqlite-store.js';
 import {startServerProcess, type ServerProcess} from './processes.js';
-import {dropSchema, TEST_DATABASE_URL, uniqueSchema} from './stores.js';
+import {dropSchema, postgresStoreOptions, TEST_DATABASE_URL, uniqueSchema} from './stores.js';
 
 /**
  * Inserts books from `writers` concurrent loops, one after another in each,
@@ -101,7 +102,7 @@ export const sqlite = (): DurableStore => {
   const path = join(dir, 'books.db');
   return {
     args: ['--db', path],
-    reopen: async () => new SqliteStore(path, SEED_BOOKS),
+    reopen: async () => new SqliteStore(path, SEED_BOOKS, defaultConfig()),
     dispose: async () => rmSync(dir, {recursive: true, force: true}),
   };
 };
@@ -111,7 +112,7 @@ export const postgres = (): DurableStore => {
   const connectionString = TEST_DATABASE_URL ?? '';
   return {
     args: ['--database-url', connectionString, '--database-schema', schema],
-    reopen: () => PostgresStore.open({connectionString, schema}, SEED_BOOKS),
+    reopen: () => PostgresStore.open(postgresStoreOptions(schema), SEED_BOOKS),
     dispose: () => dropSchema(schema),
   };
 };

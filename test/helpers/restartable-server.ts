@@ -9,12 +9,12 @@ import {freePort} from './free-port.js';
 /** A server process on one SQLite file and one port, that a test stops and starts again. */
 export interface RestartableServer {
   readonly address: string;
-  /** Every process started so far; the last one is the current server. */
-  readonly servers: ServerProcess[];
   /** A client of the current server. */
   readonly connection: BooksConnection;
   /** Starts a server process (again), and connects to it. */
   start(): Promise<void>;
+  /** Sends the current server process `signal` and waits for it to exit. */
+  stop(signal: NodeJS.Signals): Promise<void>;
 }
 
 export async function restartableServer(t: TestContext): Promise<RestartableServer> {
@@ -30,7 +30,6 @@ export async function restartableServer(t: TestContext): Promise<RestartableServ
   });
   return {
     address,
-    servers,
     get connection() {
       return connection;
     },
@@ -40,6 +39,12 @@ export async function restartableServer(t: TestContext): Promise<RestartableServ
       connection = createBooksClient(address);
       // The new server answers before the test goes on.
       await connection.health.check({service: ''});
+    },
+    async stop(signal) {
+      const current = servers.at(-1);
+      if (current === undefined) throw new Error('no server process started');
+      current.child.kill(signal);
+      await current.exited;
     },
   };
 }

@@ -5,7 +5,8 @@ import pg from 'pg';
 import type {Book} from '../../src/domain/book.js';
 import type {BookStore} from '../../src/domain/book-store.js';
 import {MemoryStore} from '../../src/store/memory-store.js';
-import {PostgresStore} from '../../src/store/postgres-store.js';
+import {defaultConfig} from '../../src/server/config.js';
+import {PostgresStore, type PostgresStoreOptions} from '../../src/store/postgres-store.js';
 import {defaultSqliteDriver, type SqliteDriverName} from '../../src/store/sqlite-driver.js';
 import {SqliteStore} from '../../src/store/sqlite-store.js';
 
@@ -28,6 +29,11 @@ export function postgresSkipReason(): string | undefined {
  * them again); `pnpm test` names them once, in one line (skipped-suites.ts).
  */
 export const POSTGRES_AVAILABLE = postgresSkipReason() === undefined;
+
+/** A PostgresStore in `schema` of the test database, its other settings at the server's defaults. */
+export function postgresStoreOptions(schema: string): PostgresStoreOptions {
+  return {...defaultConfig(), databaseUrl: TEST_DATABASE_URL ?? '', databaseSchema: schema};
+}
 
 /**
  * The server picks node:sqlite where Node has it, else better-sqlite3;
@@ -86,7 +92,7 @@ export const STORES: readonly StoreUnderTest[] = [
       create() {
         const dir = mkdtempSync(join(tmpdir(), 'books-test-'));
         return {
-          open: async (seed) => new SqliteStore(join(dir, 'books.db'), seed, {driver}),
+          open: async (seed) => new SqliteStore(join(dir, 'books.db'), seed ?? [], {...defaultConfig(), driver}),
           dispose: async () => rmSync(dir, {recursive: true, force: true}),
         };
       },
@@ -100,7 +106,7 @@ export const STORES: readonly StoreUnderTest[] = [
     create() {
       const schema = uniqueSchema();
       return {
-        open: (seed) => PostgresStore.open({connectionString: TEST_DATABASE_URL ?? '', schema}, seed),
+        open: (seed) => PostgresStore.open(postgresStoreOptions(schema), seed),
         dispose: () => dropSchema(schema),
       };
     },

@@ -98,10 +98,11 @@ export class WriteLedger {
     for (const [id, book] of this.inserted) {
       const entries = logged.get(id) ?? [];
       const created = entries.filter((entry) => entry.kind === 'created');
-      if (created.length !== 1)
+      const [creation] = created;
+      if (creation === undefined || created.length !== 1)
         problems.push(`acknowledged insert of ${id}: ${created.length} created changes in the log`);
-      else if (created[0]!.title !== book.title || created[0]!.author !== book.author)
-        problems.push(`acknowledged insert of ${id}: logged as ${JSON.stringify(created[0])}`);
+      else if (creation.title !== book.title || creation.author !== book.author)
+        problems.push(`acknowledged insert of ${id}: logged as ${JSON.stringify(creation)}`);
       const deletions = entries.filter((entry) => entry.kind === 'deleted');
       if (this.deleted.has(id) && deletions.length !== 1)
         problems.push(`acknowledged delete of ${id}: ${deletions.length} deleted changes in the log`);

@@ -214,9 +214,10 @@ export class ChangeFeed {
           first !== undefined && first.position <= sent
             ? next.value.filter((change) => change.position > sent)
             : next.value;
-        if (changes.length > 0) {
-          position = changes.at(-1)!.position;
-          yield {changes, cursor: changes.at(-1)!.cursor};
+        const last = changes.at(-1);
+        if (last !== undefined) {
+          position = last.position;
+          yield {changes, cursor: last.cursor};
         } else if (next.value.length === 0) {
           // Everything published so far has been sent: the feed's position is this watcher's too.
           position = Math.max(position, this.#position);
@@ -244,10 +245,11 @@ export class ChangeFeed {
       const logged = await this.#store.readChanges(position, MAX_BATCH_CHANGES).catch((error: unknown) => {
         throw error instanceof ChangesTrimmedError ? this.#withOldestCursor(error) : error;
       });
-      if (logged.length === 0) continue;
       const changes = this.#withCursors(logged);
-      position = logged.at(-1)!.position;
-      yield {changes, cursor: changes.at(-1)!.cursor};
+      const last = changes.at(-1);
+      if (last === undefined) continue;
+      position = last.position;
+      yield {changes, cursor: last.cursor};
     }
     // The watch's reserved place becomes its subscription, in the same turn.
     unreserve();
@@ -294,11 +296,12 @@ export class ChangeFeed {
           let found = false;
           for (;;) {
             const logged = await this.#store.readChanges(this.#position, CHANGES_PER_READ);
-            if (this.#closed || logged.length === 0) break;
+            const last = logged.at(-1);
+            if (this.#closed || last === undefined) break;
             if (!found) this.#noteFound(this.#polling);
             found = true;
             const changes = this.#withCursors(logged);
-            this.#position = logged.at(-1)!.position;
+            this.#position = last.position;
             this.hub.publish(changes);
             // A short read reached the end of the log; a commit since then asks for another.
             if (logged.length < CHANGES_PER_READ) break;

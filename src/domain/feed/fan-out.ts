@@ -250,7 +250,8 @@ export class Subscription<T> implements AsyncIterableIterator<readonly T[], unde
 
   /** Up to the batch limit from the front of the queue; a whole chunk as it was pushed when it fits alone. */
   #take(): readonly T[] {
-    const first = this.#chunks[0]!;
+    const [first] = this.#chunks;
+    if (first === undefined) return [];
     if (this.#offset === 0 && (this.#chunks.length === 1 || first.length >= this.limit.items) && this.#fits(first)) {
       this.#chunks.shift();
       this.#size -= first.length;
@@ -258,9 +259,10 @@ export class Subscription<T> implements AsyncIterableIterator<readonly T[], unde
     }
     const batch: T[] = [];
     let weight = 0;
-    while (this.#chunks.length > 0 && batch.length < this.limit.items) {
-      const chunk = this.#chunks[0]!;
-      const item = chunk[this.#offset]!;
+    while (batch.length < this.limit.items) {
+      const [chunk] = this.#chunks;
+      if (chunk === undefined || this.#offset >= chunk.length) break;
+      const item = chunk[this.#offset] as T;
       weight += this.limit.weigh(item);
       if (batch.length > 0 && weight > this.limit.weight) break;
       batch.push(item);
