@@ -17,7 +17,7 @@ describe('the change log over time', () => {
     const store = new MemoryStore();
     for (let id = 1; id <= 10; id++) await store.insert({id, title: `T${id}`, author: 'A'});
     const errors: unknown[] = [];
-    const feed = await ChangeFeed.open(store, {watchQueueSize: 16});
+    const feed = await ChangeFeed.open(store, {...defaultConfig(), watchQueueSize: 16});
     const stop = startFeedTimers(feed, {
       ...defaultConfig(),
       changesRetention: 3,

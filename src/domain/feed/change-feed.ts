@@ -14,7 +14,7 @@ export interface FeedOptions {
   /** Changes one watcher may fall behind before its watch ends. */
   readonly watchQueueSize: number;
   /** Watches open at once, at most. */
-  readonly maxWatchers?: number;
+  readonly maxWatchers: number;
   /** Told when reading the change log fails; the next wake-up or poll reads again. */
   readonly onFeedError?: (error: unknown) => void;
   /**
