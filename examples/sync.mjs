@@ -4,8 +4,9 @@
 //
 //   node examples/sync.mjs [host:port]      (default 127.0.0.1:50051; Ctrl-C stops it)
 //
-// Plain JavaScript that Node runs as it is; in TypeScript only the Map's type
-// annotation changes: `new Map<number, Book>()`.
+// Plain JavaScript that Node runs as it is. As TypeScript (in an ES module
+// project, `"type": "module"`), import `type Book` too and write
+// `new Map<number, Book>()`.
 import {ChangeType, createBooksClient, followChanges} from 'books/client';
 
 const address = process.argv[2] ?? '127.0.0.1:50051';
