@@ -18,7 +18,7 @@ export PATH="$work/bin:$PATH"
 
 # SQLite, so that the schema migrations (migrations/*.sql) must be found, from
 # another working directory than the package's.
-(cd / && exec books server --host 127.0.0.1 --port 0 --store sqlite --db "$work/data/books.db") > "$work/server.log" &
+(cd / && exec books server --host 127.0.0.1 --port 0 --web-port 0 --store sqlite --db "$work/data/books.db") > "$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do grep -q '"listening"' "$work/server.log" && break; sleep 0.1; done
 address=$(sed -n '/"msg":"listening"/s/.*"address":"\([^"]*\)".*/\1/p' "$work/server.log")
