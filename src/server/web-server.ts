@@ -36,6 +36,15 @@ export function createWebServer(catalogue: Catalogue, options: WebServerOptions)
     grpc: false,
   });
   const http = createServer(withCors(options.origins, handler));
+  // close() closes the connections idle at that moment; a keep-alive
+  // connection whose response (an ended stream) finishes later would hold
+  // shutdown open for its keep-alive timeout, so it is closed as it finishes.
+  let closing = false;
+  http.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    response.once('finish', () => {
+      if (closing) setImmediate(() => http.closeIdleConnections());
+    });
+  });
   return {
     async listen(host, port) {
       http.listen(port, host);
@@ -47,6 +56,7 @@ export function createWebServer(catalogue: Catalogue, options: WebServerOptions)
     },
     async close() {
       if (!http.listening) return;
+      closing = true;
       const closed = once(http, 'close');
       http.close();
       http.closeIdleConnections();
