@@ -135,6 +135,7 @@ export function createBooksServer(settings: BooksServerSettings, parts: BooksSer
         logger,
         terminator,
         ...(checkToken === undefined ? {} : {checkToken}),
+        ...(metrics === undefined ? {} : {metrics}),
         maxRequestBytes,
         origins: webOrigins,
       });
