@@ -244,6 +244,21 @@ describe('web port: Connect JSON with plain fetch', () => {
     await post('Delete', {id: 10});
   });
 
+  test('a request that is not a well-formed message (invalid UTF-8, field 0) is internal, as on the gRPC port', async () => {
+    const postBinary = async (method: string, bytes: number[]): Promise<[number, unknown]> => {
+      const response = await fetch(`${books.webUrl}/books.BookService/${method}`, {
+        method: 'POST',
+        headers: {'content-type': 'application/proto'},
+        body: Buffer.from(bytes),
+      });
+      return [response.status, ((await response.json()) as Record<string, unknown>)['code']];
+    };
+    // Insert {id: 5, title: 0xff 0xfe, author: "A"}: refused, not stored with replacement characters.
+    assert.deepEqual(await postBinary('Insert', [0x08, 5, 0x12, 2, 0xff, 0xfe, 0x1a, 1, 0x41]), [500, 'internal']);
+    assert.equal((await post('Get', {id: 5})).status, 404);
+    assert.deepEqual(await postBinary('Get', [0x00, 5]), [500, 'internal']);
+  });
+
   test('calls are logged as the gRPC port logs them', async () => {
     await post('Get', {id: 405});
     assert.ok(books.logs.some((line) => line['method'] === '/books.BookService/Get' && line['code'] === 'NOT_FOUND'));
