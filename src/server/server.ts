@@ -71,6 +71,8 @@ export function createBooksServer(settings: BooksServerSettings, parts: BooksSer
   const {catalogue, logger, tls, metrics} = parts;
   const {changesHeartbeatMs, feedPollMs, changesRetention} = settings;
   let stopFeedTimers = (): void => {};
+  /** The web port, once listenWeb has bound it. */
+  let web: WebServer | undefined;
   const terminator = createTerminator();
   const health = HealthState();
   // The overall server ('') is healthy by default; the service only once
@@ -105,7 +107,6 @@ export function createBooksServer(settings: BooksServerSettings, parts: BooksSer
   });
   const server = (metrics === undefined ? base : base.use(metrics.middleware)).use(callMiddleware(logger, terminator));
   const books = token === undefined ? server : server.with(tokenAuthMiddleware(token, protectedPaths(authReads)));
-  let web: WebServer | undefined;
   books.add(withStrictRequestDecoding(BookServiceServerDefinition), createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
   addReflection(server, [BookServiceDefinition.fullName, HealthDefinition.fullName]);
