@@ -17,8 +17,10 @@ mkdir "$work/bin" && ln -s "$work/dist/src/bin/books.js" "$work/bin/books"
 export PATH="$work/bin:$PATH"
 
 # SQLite, so that the schema migrations (migrations/*.sql) must be found, from
-# another working directory than the package's.
-(cd / && exec books server --host 127.0.0.1 --port 0 --store sqlite --db "$work/data/books.db") > "$work/server.log" &
+# another working directory than the package's. The web port on a port free a
+# moment ago (--web-port 0 turns it off), not 8080, which may be taken here.
+web_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+(cd / && exec books server --host 127.0.0.1 --port 0 --web-port "$web_port" --store sqlite --db "$work/data/books.db") > "$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do grep -q '"listening"' "$work/server.log" && break; sleep 0.1; done
 address=$(sed -n '/"msg":"listening"/s/.*"address":"\([^"]*\)".*/\1/p' "$work/server.log")
@@ -28,6 +30,10 @@ books get 123 --json --address "$address"
 # CSV import loads csv-parse.
 printf 'id,title,author\n9,"A title, with a comma",Someone\n' > "$work/books.csv"
 books import "$work/books.csv" --json --address "$address"
+# The web port loads connect-node on start: Connect JSON, as curl sends it.
+node -e 'fetch(process.argv[1], {method: "POST", headers: {"content-type": "application/json"}, body: "{\"id\":123}"})
+  .then(async (r) => { const text = await r.text(); console.log(`web port: ${r.status} ${text}`); if (r.status !== 200) process.exitCode = 1; })' \
+  "http://127.0.0.1:$web_port/books.BookService/Get"
 
 # Reflection is loaded on its first call: that call must find its package too.
 (cd "$work" && node - "$address" <<'JS'

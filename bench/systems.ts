@@ -112,6 +112,9 @@ export async function startServer<Name extends string>(system: SystemUnderTest<N
   const started = performance.now();
   const child = spawnTracked(process.execPath, [system.main, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    // No web port: the default (8080) is one port for every server of a run. An
+    // environment variable, not --web-port, which servers before it would refuse (pnpm bench:compare).
+    env: {...process.env, BOOKS_WEB_PORT: '0'},
   });
   try {
     const address = await listeningAddress(child, system.name);

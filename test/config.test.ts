@@ -54,6 +54,8 @@ const SAMPLES: Record<SettingName, readonly [string, string]> = {
   tokenFile: [tokenFile, otherTokenFile],
   token: ['one', 'two'],
   authReads: ['true', 'false'],
+  webPort: ['0', '8081'],
+  webOrigins: ['https://books.example.com', 'http://localhost:5173,*'],
   metricsPort: ['0', '9464'],
 };
 
@@ -107,6 +109,8 @@ describe('server settings: flag, then environment, then default', () => {
       tokenFile: undefined,
       token: undefined,
       authReads: false,
+      webPort: 8080,
+      webOrigins: [],
       metricsPort: undefined,
     });
   });
@@ -419,18 +423,20 @@ describe('the server process: ports in use', () => {
     );
   });
 
-  test('a metrics port already in use names --metrics-port', async (t) => {
-    const port = await heldPort(t);
-    const args = ['--store', 'memory', '--host', '127.0.0.1', '--port', '0', '--metrics-port', String(port)];
-    const result = await runServerProcess(args, started);
-    assert.equal(result.code, 1);
-    assert.equal(result.stderr, `books: port ${port} is already in use (--metrics-port)\n`);
-    assert.deepEqual(
-      result.stdout
-        .trimEnd()
-        .split('\n')
-        .map((line) => (JSON.parse(line) as Record<string, unknown>)['msg']),
-      ['starting'],
-    );
-  });
+  for (const flag of ['--web-port', '--metrics-port']) {
+    test(`a ${flag.slice(2).replace('-', ' ')} already in use names ${flag}`, async (t) => {
+      const port = await heldPort(t);
+      const args = ['--store', 'memory', '--host', '127.0.0.1', '--port', '0', '--web-port', '0', flag, String(port)];
+      const result = await runServerProcess(args, started);
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr, `books: port ${port} is already in use (${flag})\n`);
+      assert.deepEqual(
+        result.stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as Record<string, unknown>)['msg']),
+        ['starting'],
+      );
+    });
+  }
 });

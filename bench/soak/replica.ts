@@ -60,7 +60,7 @@ export class Replica {
     this.#stderr = '';
     const child = spawnTracked(
       process.execPath,
-      [BOOKS_BIN, 'server', '--host', '127.0.0.1', '--port', String(this.port), ...this.args],
+      [BOOKS_BIN, 'server', '--host', '127.0.0.1', '--port', String(this.port), '--web-port', '0', ...this.args],
       {stdio: ['ignore', 'pipe', 'pipe']},
     );
     this.#child = child;

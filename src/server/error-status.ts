@@ -43,10 +43,20 @@ export function toServerError(error: unknown): unknown {
  */
 export async function toCallError(error: unknown, method: string, logger: Logger, trailer: Metadata): Promise<unknown> {
   if (error instanceof InvalidArgumentError) trailer.set(STATUS_DETAILS_KEY, await badRequestStatus(error));
+  return toStatusError(error, method, logger);
+}
+
+/** The status a call that threw `error` ends with (an abort error stays one), or INTERNAL after logging the unexpected. */
+export function toStatusError(error: unknown, method: string, logger: Logger): unknown {
   const mapped = toServerError(error);
   if (mapped !== undefined) return mapped;
   logger.error('unexpected error', {method, error: error instanceof Error ? error.stack : String(error)});
   return new ServerError(Status.INTERNAL, 'internal error');
+}
+
+/** google.rpc.BadRequest's field violations for a bad request: one per bad field, named as in the .proto. */
+export function fieldViolations(error: InvalidArgumentError): {field: string; description: string}[] {
+  return error.violations.map(({field, reason}) => ({field, description: reason}));
 }
 
 /** Where gRPC carries a google.rpc.Status, details included, beside grpc-status and grpc-message. */
@@ -62,7 +72,7 @@ async function badRequestStatus(error: InvalidArgumentError): Promise<Uint8Array
   ]);
   const badRequest = BadRequest.encode(
     BadRequest.fromPartial({
-      fieldViolations: error.violations.map(({field, reason}) => ({field, description: reason})),
+      fieldViolations: fieldViolations(error),
     }),
   );
   return RpcStatus.encode({

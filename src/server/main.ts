@@ -129,8 +129,13 @@ const metricsPort =
   metrics === undefined || wantedMetricsPort === undefined
     ? undefined
     : await listenOrExit('--metrics-port', wantedMetricsPort, () => metrics.listen(config.host, wantedMetricsPort));
+const webPort =
+  config.webPort === 0
+    ? undefined
+    : await listenOrExit('--web-port', config.webPort, () => server.listenWeb(config.host, config.webPort));
 logger.info('listening', {
   address: `${config.host}:${port}`,
+  ...(webPort === undefined ? {} : {web: `http://${config.host}:${webPort}`}),
   tls: config.tlsCertFile !== undefined,
   ...(metricsPort === undefined ? {} : {metrics: `http://${config.host}:${metricsPort}/metrics`}),
 });

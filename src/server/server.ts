@@ -9,11 +9,12 @@ import {BookServiceServerDefinition} from './book-service-definition.js';
 import {callMiddleware} from './call-middleware.js';
 import type {Config} from './config.js';
 import type {Logger} from './logger.js';
-import {tokenAuthMiddleware} from './auth.js';
+import {tokenAuthMiddleware, tokenCheck} from './auth.js';
 import type {Metrics} from './metrics.js';
 import {addReflection} from './reflection.js';
 import {withStrictRequestDecoding} from './strict-requests.js';
 import {createTerminator} from './terminator.js';
+import type {WebServer} from './web-server.js';
 
 /**
  * The settings the server's wiring reads, by their names in settings.ts,
@@ -30,6 +31,7 @@ export type BooksServerSettings = Pick<
   | 'changesHeartbeatMs'
   | 'feedPollMs'
   | 'changesRetention'
+  | 'webOrigins'
 >;
 
 /** What the server serves and reports to, built by the caller. */
@@ -50,19 +52,27 @@ export interface BooksServer {
    */
   listen(host: string, port: number): Promise<number>;
   /**
-   * Reports NOT_SERVING, ends open streams with UNAVAILABLE, stops accepting
-   * calls, lets in-flight unary calls finish, cancels whatever is left
-   * after the timeout, and stops the feed's timers.
+   * Binds the web port (gRPC-Web and Connect on HTTP/1.1) on host:port (0
+   * picks a free one) and returns the bound port: the same service, under the
+   * same rules (token, size limit, watcher limit, errors, logs, shutdown).
+   */
+  listenWeb(host: string, port: number): Promise<number>;
+  /**
+   * Reports NOT_SERVING, ends open streams with UNAVAILABLE (on the web port
+   * too), stops accepting calls, lets in-flight unary calls finish, cancels
+   * whatever is left after the timeout, and stops the feed's timers.
    */
   shutdown(): Promise<void>;
 }
 
 /** The server's wiring, unstarted, so tests run exactly what production runs. */
 export function createBooksServer(settings: BooksServerSettings, parts: BooksServerParts): BooksServer {
-  const {shutdownTimeoutMs, drainDelayMs, maxRequestBytes, keepaliveMs, token, authReads} = settings;
+  const {shutdownTimeoutMs, drainDelayMs, maxRequestBytes, keepaliveMs, token, authReads, webOrigins} = settings;
   const {catalogue, logger, tls, metrics} = parts;
   const {changesHeartbeatMs, feedPollMs, changesRetention} = settings;
   let stopFeedTimers = (): void => {};
+  /** The web port, once listenWeb has bound it. */
+  let web: WebServer | undefined;
   const terminator = createTerminator();
   const health = HealthState();
   // The overall server ('') is healthy by default; the service only once
@@ -118,6 +128,22 @@ export function createBooksServer(settings: BooksServerSettings, parts: BooksSer
       });
       return bound;
     },
+    async listenWeb(host, port) {
+      // Loaded only when a web port is wanted: connect-node adds to start-up.
+      const {createWebServer} = await import('./web-server.js');
+      const checkToken = token === undefined ? undefined : tokenCheck(token, protectedPaths(authReads));
+      const created = createWebServer(catalogue, {
+        logger,
+        terminator,
+        ...(checkToken === undefined ? {} : {checkToken}),
+        ...(metrics === undefined ? {} : {metrics}),
+        maxRequestBytes,
+        origins: webOrigins,
+      });
+      const bound = await created.listen(host, port);
+      web = created;
+      return bound;
+    },
     async shutdown() {
       stopping = true;
       health.setStatus('unhealthy');
@@ -130,10 +156,11 @@ export function createBooksServer(settings: BooksServerSettings, parts: BooksSer
       const timedOut = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), shutdownTimeoutMs);
       });
-      const drained = server.shutdown().then(() => false);
+      const drained = Promise.all([server.shutdown(), web?.close()]).then(() => false);
       if (await Promise.race([drained, timedOut])) {
         logger.warn('shutdown timed out; cancelling remaining calls', {timeoutMs: shutdownTimeoutMs});
         server.forceShutdown();
+        web?.forceClose();
       }
       clearTimeout(timer);
       stopFeedTimers();

@@ -63,3 +63,24 @@ export const bearerToken: Parser<string> = (text) => {
   if (token === '') throw new InvalidSetting('is empty');
   return token;
 };
+
+/** Comma-separated web origins (`https://example.com`, `http://localhost:5173`), or `*` for any; empty is none. */
+export const originList: Parser<readonly string[]> = (text) => {
+  const origins = text
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.origin !== origin) {
+      throw new InvalidSetting(`must be origins such as https://example.com, separated by commas (not ${origin})`);
+    }
+  }
+  return origins;
+};

@@ -5,6 +5,7 @@ import {
   nonEmptyText,
   oneOf,
   optional,
+  originList,
   postgresUrl,
   sqlName,
   trueOrFalse,
@@ -247,6 +248,27 @@ export const SETTINGS = {
     defaultText: 'off',
     parse: trueOrFalse,
     help: 'reads need the token too (health and reflection stay open)',
+  },
+  webPort: {
+    flag: 'web-port',
+    placeholder: '<port>',
+    env: ['BOOKS_WEB_PORT'],
+    default: '8080',
+    parse: integer(0, 65_535),
+    help:
+      '`books.BookService` over gRPC-Web and the Connect protocol (JSON or binary) on plain HTTP/1.1 ' +
+      '(no TLS, even with `--tls-cert`), for web pages, `curl` and `fetch`; `0` turns it off',
+  },
+  webOrigins: {
+    flag: 'web-origins',
+    placeholder: '<origins>',
+    env: ['BOOKS_WEB_ORIGINS'],
+    default: '',
+    defaultText: 'none',
+    parse: originList,
+    help:
+      'origins whose pages may call the web port (CORS), separated by commas, e.g. ' +
+      '`https://books.example.com,http://localhost:5173`; `*` for any',
   },
   metricsPort: {
     flag: 'metrics-port',

@@ -15,6 +15,8 @@ export interface TestServer {
   readonly catalogue: Catalogue;
   readonly hub: WatchHub<Change>;
   readonly server: BooksServer;
+  /** The web port's base URL (`http://127.0.0.1:<port>`), when started with `web: true`. */
+  readonly webUrl: string | undefined;
   /** The server's log, one parsed JSON object per line. */
   readonly logs: Record<string, unknown>[];
   /** Another connection to the same server. */
@@ -34,11 +36,14 @@ type TestSettings = Pick<
   | 'keepaliveMs'
   | 'token'
   | 'authReads'
+  | 'webOrigins'
 >;
 
 export interface TestServerOptions extends Partial<TestSettings> {
   readonly store?: BookStore;
   readonly tls?: {readonly cert: Buffer; readonly key: Buffer};
+  /** Serve the web port too (gRPC-Web and Connect), on a free port. */
+  readonly web?: boolean;
   /** Port to listen on; a free one by default. */
   readonly port?: number;
   /** How the test's own clients connect (defaults: plaintext, no token). */
@@ -47,7 +52,7 @@ export interface TestServerOptions extends Partial<TestSettings> {
 
 /** The production server wiring on 127.0.0.1 and a free port, with a real client. */
 export async function startBooksServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const {store, tls, port: wantedPort = 0, clientOptions, ...settings} = options;
+  const {store, tls, web = false, port: wantedPort = 0, clientOptions, ...settings} = options;
   const config = {...defaultConfig(), ...settings};
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger('debug', {
@@ -58,6 +63,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
   const server = createBooksServer(config, {catalogue, logger, tls});
   const port = await server.listen('127.0.0.1', wantedPort);
   const address = `127.0.0.1:${port}`;
+  const webUrl = web ? `http://127.0.0.1:${await server.listenWeb('127.0.0.1', 0)}` : undefined;
   const connections: {close(): void}[] = [];
   const connect = (): {client: BooksClient; close(): void} => {
     const connection = createBooksClient(address, clientOptions);
@@ -72,6 +78,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
     catalogue,
     hub,
     server,
+    webUrl,
     logs,
     connect,
     async close() {

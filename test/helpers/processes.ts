@@ -37,15 +37,17 @@ export interface ServerProcess {
 
 /**
  * Starts `books server` as its own process and waits for its "listening"
- * line. It keeps books in memory unless `args` choose a store.
+ * line. It keeps books in memory unless `args` choose a store, and serves
+ * no web port unless `args` name one (the default, 8080, is one port for every test).
  */
 export async function startServerProcess(
   args: readonly string[] = [],
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const store = args.some((arg) => ['--store', '--db', '--database-url'].includes(arg)) ? [] : ['--store', 'memory'];
+  const web = args.includes('--web-port') ? [] : ['--web-port', '0'];
   const child = tracked(
-    spawn(process.execPath, [BOOKS_BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...store, ...args], {
+    spawn(process.execPath, [BOOKS_BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...store, ...web, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {...process.env, ...env},
     }),

@@ -1,0 +1,54 @@
+import type {HandlerContext, ServiceImpl} from '@connectrpc/connect';
+import type {Catalogue} from '../domain/catalogue.js';
+import type {Change} from '../domain/change.js';
+import {type BookService, ChangeType} from '../gen/es/books/books_pb.js';
+import {listWithinLimit} from './list-limit.js';
+
+/**
+ * books.BookService for the web port (gRPC-Web and Connect), method for
+ * method as book-service.ts serves it over gRPC: the same Catalogue, the
+ * messages as protobuf-es wants them. Auth, errors, logs and shutdown are
+ * web-calls.ts's, as call-middleware.ts's for gRPC.
+ */
+export function createWebService(catalogue: Catalogue): ServiceImpl<typeof BookService> {
+  return {
+    async list() {
+      return {books: await listWithinLimit(catalogue)};
+    },
+
+    async insert({id, title, author}) {
+      await catalogue.insert({id, title, author});
+      return {};
+    },
+
+    async get({id}) {
+      return catalogue.get(id);
+    },
+
+    async delete({id}) {
+      await catalogue.delete(id);
+      return {};
+    },
+
+    async *watch(_request, context: HandlerContext) {
+      const books = catalogue.watch(context.signal);
+      context.responseHeader.set('books-watch', 'registered');
+      yield* books;
+    },
+
+    async listBooks({pageSize, pageToken}) {
+      return catalogue.listPage(pageSize, pageToken);
+    },
+
+    async *watchChanges({afterCursor, includeExisting}, context: HandlerContext) {
+      const batches = await catalogue.changes({afterCursor, includeExisting}, context.signal);
+      for await (const {changes, cursor} of batches) yield {changes: changes.map(toBookChange), cursor};
+    },
+  };
+}
+
+const CHANGE_TYPES = {created: ChangeType.CREATED, deleted: ChangeType.DELETED} as const;
+
+function toBookChange({kind, book, cursor}: Change): {type: ChangeType; book: Change['book']; cursor: string} {
+  return {type: CHANGE_TYPES[kind], book, cursor};
+}
