@@ -49,7 +49,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     )
     .option(
       '--json',
-      'print JSON only, one line per response: list prints one {"books":[...]} object; watch and changes one per book or change',
+      'print JSON only, one line per response: get the book, insert and delete {}, list one {"books":[...]} object, ' +
+        'watch and changes one per book or change, import its summary',
     )
     .option(
       '--timeout <ms>',
