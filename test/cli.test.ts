@@ -59,7 +59,7 @@ describe('books CLI', () => {
     const help = await cli('list', '--help');
     assert.match(
       help.stdout,
-      /--json +print JSON only, one line per response: list prints one \{"books":\[\.\.\.\]\} object;/,
+      /--json +print JSON only, one line per response: get the book, insert and delete \{\}, list one \{"books":\[\.\.\.\]\} object,/,
     );
   });
 
