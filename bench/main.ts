@@ -75,6 +75,14 @@ writeFileSync(join(args.outDir, 'bench.md'), renderMarkdown(results, 'bench.svg'
 log(`report written to ${args.outDir}/bench.{md,json,svg}`);
 for (const target of results.targets)
   log(`target ${target.met ? 'met   ' : 'MISSED'} ${target.target}: ${target.measured}`);
+for (const result of web.unary)
+  log(
+    `web port / gRPC port, ${result.name}: requests/s ${result.ratio.toFixed(2)}x, server CPU per call ${result.cpuRatio.toFixed(2)}x`,
+  );
+for (const result of web.watch)
+  log(
+    `web port / gRPC port, ${result.name}: server CPU per delivery ${result.cpuRatio.toFixed(2)}x, p99 ${result.p99Ratio.toFixed(2)}x`,
+  );
 for (const failure of results.failures) log(`FAILED ${failure}`);
 process.exit(results.failures.length === 0 ? 0 : 1);
 
