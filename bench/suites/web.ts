@@ -23,7 +23,8 @@ export async function runWebSuite(plan: Plan['web'], log: (line: string) => void
   const unary: WebUnaryCaseResult[] = [];
   const ids = {next: 500_000_000};
   for (const unaryCase of plan.unary.cases) {
-    const name = `web ${unaryCaseName(unaryCase)}`;
+    // Not xNconn: gRPC has one connection, Connect one per caller.
+    const name = `web ${unaryCaseName(unaryCase)}`.replace(/ x\d+conn/, '');
     const {grpc, web} = await measureInTurns(WEB_SYSTEMS, unaryCase, plan.unary, ids);
     const ratio = web.requestsPerSecond.median / grpc.requestsPerSecond.median;
     const cpuRatio = web.serverCpuMicrosPerCall.median / grpc.serverCpuMicrosPerCall.median;
