@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# The books gRPC server on the current Node LTS.
+# The books gRPC server on the current Node LTS: gRPC on 50051, gRPC-Web and Connect on 8080.
 #   docker build -t books .
-#   docker run --rm -p 50051:50051 books
+#   docker run --rm -p 50051:50051 -p 8080:8080 books
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -35,6 +35,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     BOOKS_HOST=0.0.0.0 \
     BOOKS_PORT=50051 \
+    BOOKS_WEB_PORT=8080 \
     BOOKS_DB=/app/data/books.db
 WORKDIR /app
 # The SQLite file lives here: mount a volume on it to keep books across containers.
@@ -47,7 +48,7 @@ COPY package.json ./
 # The package's `books` command, on the PATH as a global install would put it.
 RUN chmod +x dist/src/bin/books.js && ln -s /app/dist/src/bin/books.js /usr/local/bin/books
 USER node
-EXPOSE 50051
+EXPOSE 50051 8080
 # The standard gRPC health check, through the image's own CLI.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
     CMD ["books", "health", "--address", "127.0.0.1:50051", "--timeout", "3000"]

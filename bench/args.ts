@@ -2,7 +2,7 @@ import {parseArgs} from 'node:util';
 import {join} from 'node:path';
 import {REPO_ROOT} from './paths.js';
 
-export const SUITES = ['unary', 'watch', 'startup'] as const;
+export const SUITES = ['unary', 'watch', 'web', 'startup'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchArgs {
@@ -12,7 +12,7 @@ export interface BenchArgs {
   readonly suites: readonly SuiteName[];
 }
 
-export const BENCH_USAGE = `Usage: pnpm bench [--quick] [--only unary,watch,startup] [--out <dir>]
+export const BENCH_USAGE = `Usage: pnpm bench [--quick] [--only unary,watch,web,startup] [--out <dir>]
 
   --quick   CI mode: every kind of measurement once, briefly (under a minute);
             fails unless every call succeeds and every watcher gets every book

@@ -14,8 +14,18 @@ import type {BenchResults, StartupResult} from './results.js';
 import {runStartupSuite} from './suites/startup.js';
 import {runUnarySuite} from './suites/unary.js';
 import {runWatchSuite} from './suites/watch.js';
+import {runWebSuite} from './suites/web.js';
 import {spreadOf} from './stats.js';
-import {BASELINE, FLOOR, PLAIN, PRODUCT, PRODUCT_CHANGES, PRODUCT_SQLITE} from './systems.js';
+import {
+  BASELINE,
+  FLOOR,
+  PLAIN,
+  PRODUCT,
+  PRODUCT_CHANGES,
+  PRODUCT_GRPC,
+  PRODUCT_SQLITE,
+  PRODUCT_WEB,
+} from './systems.js';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const plan = args.quick ? QUICK_PLAN : FULL_PLAN;
@@ -27,11 +37,12 @@ log(`${plan.mode} mode: ${args.suites.join(', ')}`);
 
 const unary = args.suites.includes('unary') ? await runUnarySuite(plan.unary, log) : [];
 const watch = args.suites.includes('watch') ? await runWatchSuite(plan.watch, log) : [];
+const web = args.suites.includes('web') ? await runWebSuite(plan.web, log) : {unary: [], watch: []};
 const startup: StartupResult = args.suites.includes('startup')
   ? await runStartupSuite(plan.startup, log)
   : {serverStartMs: {product: spreadOf([]), baseline: spreadOf([])}, cliListMs: spreadOf([]), cliFailures: 0};
 
-const measured = {unary, watch, startup};
+const measured = {unary, watch, web, startup};
 const results: BenchResults = {
   mode: plan.mode,
   date: new Date().toISOString(),
@@ -49,6 +60,8 @@ const results: BenchResults = {
     baseline: BASELINE.description,
     plain: PLAIN.description,
     floor: FLOOR.description,
+    grpc: PRODUCT_GRPC.description,
+    web: PRODUCT_WEB.description,
   },
   ...measured,
   targets: evaluateTargets(measured),
@@ -62,6 +75,14 @@ writeFileSync(join(args.outDir, 'bench.md'), renderMarkdown(results, 'bench.svg'
 log(`report written to ${args.outDir}/bench.{md,json,svg}`);
 for (const target of results.targets)
   log(`target ${target.met ? 'met   ' : 'MISSED'} ${target.target}: ${target.measured}`);
+for (const result of web.unary)
+  log(
+    `web port / gRPC port, ${result.name}: requests/s ${result.ratio.toFixed(2)}x, server CPU per call ${result.cpuRatio.toFixed(2)}x`,
+  );
+for (const result of web.watch)
+  log(
+    `web port / gRPC port, ${result.name}: server CPU per delivery ${result.cpuRatio.toFixed(2)}x, p99 ${result.p99Ratio.toFixed(2)}x`,
+  );
 for (const failure of results.failures) log(`FAILED ${failure}`);
 process.exit(results.failures.length === 0 ? 0 : 1);
 

@@ -16,6 +16,11 @@ export interface UnaryLoadParams {
   readonly durationMs: number;
   /** Insert uses ids from here on, so that no two measurements collide. */
   readonly firstId: number;
+  /**
+   * grpc (the default): HTTP/2, `connections` sessions. connect: the Connect
+   * protocol (binary) over HTTP/1.1 keep-alive, a connection per caller, to a web port.
+   */
+  readonly protocol?: 'grpc' | 'connect';
 }
 
 export interface UnaryLoadResult {
@@ -36,6 +41,11 @@ export interface WatchLoadParams {
   readonly watchers: number;
   readonly connections: number;
   readonly method: WatchMethod;
+  /**
+   * grpc (the default): HTTP/2, `connections` sessions. grpc-web: gRPC-Web
+   * over HTTP/1.1 to a web port, a connection per watch (HTTP/1.1 has no streams).
+   */
+  readonly transport?: 'grpc' | 'grpc-web';
 }
 
 export type WatchCommand = {readonly type: 'progress'} | {readonly type: 'finish'};

@@ -37,6 +37,11 @@ export interface Plan {
     readonly drainStallMs: number;
     readonly drainCapMs: number;
   };
+  /** The web port against the gRPC port of the same server: Connect Get, and a gRPC-Web WatchChanges fan-out. */
+  readonly web: {
+    readonly unary: Plan['unary'];
+    readonly watch: Plan['watch'];
+  };
   readonly startup: {
     /** Server starts per system; also CLI `list` runs. */
     readonly rounds: number;
@@ -63,6 +68,23 @@ export const FULL_PLAN: Plan = {
     drainStallMs: 5000,
     drainCapMs: 60_000,
   },
+  web: {
+    unary: {
+      cases: [1, 16, 64].map((concurrency) => ({method: 'get', concurrency, connections: 1})),
+      rounds: 4,
+      warmupMs: 500,
+      durationMs: 2000,
+    },
+    watch: {
+      // HTTP/1.1 carries one call per connection: 1,000 gRPC-Web watches are 1,000 connections.
+      cases: [
+        {watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 100, warmupSeconds: 1, insertSeconds: 5},
+      ],
+      rounds: 3,
+      drainStallMs: 5000,
+      drainCapMs: 60_000,
+    },
+  },
   startup: {rounds: 10},
 };
 
@@ -82,6 +104,18 @@ export const QUICK_PLAN: Plan = {
     rounds: 1,
     drainStallMs: 3000,
     drainCapMs: 15_000,
+  },
+  web: {
+    unary: {cases: [{method: 'get', concurrency: 16, connections: 1}], rounds: 1, warmupMs: 200, durationMs: 1000},
+    // 1,000 watchers but few books: a gRPC-Web delivery costs the server several times a gRPC one.
+    watch: {
+      cases: [
+        {watchers: 1000, connections: 1, processes: 1, insertsPerSecond: 20, warmupSeconds: 0.5, insertSeconds: 1},
+      ],
+      rounds: 1,
+      drainStallMs: 3000,
+      drainCapMs: 15_000,
+    },
   },
   startup: {rounds: 2},
 };

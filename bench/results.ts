@@ -1,4 +1,4 @@
-import type {AnySystemName, SystemName, UnarySystemName, WatchSystemName} from './systems.js';
+import type {AnySystemName, SystemName, UnarySystemName, WatchSystemName, WebSystemName} from './systems.js';
 import type {Spread} from './stats.js';
 import type {UnaryCase, WatchCase} from './plan.js';
 
@@ -64,6 +64,31 @@ export interface WatchCaseResult extends WatchCase {
   readonly changesP99Ratio: number;
 }
 
+/** The web port against the gRPC port of one server: a unary case (Connect against gRPC). */
+export interface WebUnaryCaseResult extends UnaryCase {
+  readonly name: string;
+  readonly systems: Record<WebSystemName, UnarySystemResult>;
+  /** Web's median requests/s over gRPC's. */
+  readonly ratio: number;
+  /** Web's median server CPU per call over gRPC's (lower is better). */
+  readonly cpuRatio: number;
+}
+
+/** A fan-out of WatchChanges, gRPC-Web against gRPC. */
+export interface WebWatchCaseResult extends WatchCase {
+  readonly name: string;
+  readonly systems: Record<WebSystemName, WatchSystemResult>;
+  /** Web's median server CPU per delivery over gRPC's (lower is better). */
+  readonly cpuRatio: number;
+  /** Web's median p99 delivery latency over gRPC's (lower is better). */
+  readonly p99Ratio: number;
+}
+
+export interface WebResults {
+  readonly unary: WebUnaryCaseResult[];
+  readonly watch: WebWatchCaseResult[];
+}
+
 export interface StartupResult {
   readonly serverStartMs: Record<SystemName, Spread>;
   readonly cliListMs: Spread;
@@ -89,6 +114,7 @@ export interface BenchResults {
   readonly systems: Record<AnySystemName, string>;
   readonly unary: UnaryCaseResult[];
   readonly watch: WatchCaseResult[];
+  readonly web: WebResults;
   readonly startup: StartupResult;
   readonly targets: TargetResult[];
   /** Correctness failures (errors, books not delivered): any makes the run fail. */

@@ -3,6 +3,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
+import {createServer} from 'node:net';
 import {createInterface} from 'node:readline';
 import pg from 'pg';
 import {spawnTracked, stopChild} from './children.js';
@@ -16,7 +17,12 @@ export type UnarySystemName = SystemName | 'sqlite' | 'plain';
  * the other streaming method) and the floor: what node:http2 allows with no gRPC library.
  */
 export type WatchSystemName = SystemName | 'changes' | 'floor';
-export type AnySystemName = UnarySystemName | WatchSystemName;
+/**
+ * The web case: the product with its web port on, called on its gRPC port
+ * (grpc) and on its web port (web: Connect for unary calls, gRPC-Web for WatchChanges).
+ */
+export type WebSystemName = 'grpc' | 'web';
+export type AnySystemName = UnarySystemName | WatchSystemName | WebSystemName;
 
 /** Which streaming method the watchers of a system call: the workshop's Watch, or the change feed. */
 export type WatchMethod = 'watch' | 'changes';
@@ -38,6 +44,8 @@ export interface SystemUnderTest<Name extends string = AnySystemName> {
   readonly freshDatabase?: FreshDatabase;
   /** The method watchers call in the watch cases; Watch unless said otherwise. */
   readonly watchMethod?: WatchMethod;
+  /** Started with a web port (a free one); `web`: the load calls it rather than the gRPC port. */
+  readonly webPort?: 'listen' | 'call';
 }
 
 /** The PostgreSQL database of `--store postgres` measurements; each server start gets a schema of its own in it. */
@@ -93,13 +101,41 @@ export const FLOOR: SystemUnderTest<'floor'> = {
   args: ['--host', '127.0.0.1', '--port', '0'],
 };
 
+/** The product with its web port on, its load on the gRPC port: the web case's baseline. */
+export const PRODUCT_GRPC: SystemUnderTest<'grpc'> = {
+  ...PRODUCT,
+  name: 'grpc',
+  description:
+    'the books server as product with its web port on, called on its gRPC port (HTTP/2): Get, and WatchChanges from now (web cases only)',
+  watchMethod: 'changes',
+  webPort: 'listen',
+};
+
+export const PRODUCT_WEB: SystemUnderTest<'web'> = {
+  ...PRODUCT_GRPC,
+  name: 'web',
+  description:
+    'the same server called on its web port (HTTP/1.1, connect-node): Get in the Connect protocol (binary), ' +
+    'WatchChanges from now in gRPC-Web, a connection per watch (web cases only)',
+  webPort: 'call',
+};
+
 export interface RunningServer<Name extends string = AnySystemName> {
   readonly system: SystemUnderTest<Name>;
   readonly address: string;
+  /** host:port of the web port, when the system has one. */
+  readonly webAddress?: string;
   readonly pid: number;
   /** From spawning the process to reading its "listening" line. */
   readonly startMs: number;
   stop(): Promise<void>;
+}
+
+/** Where a system's load goes: its web port if it is called there, else its gRPC port. */
+export function loadAddress(server: RunningServer<string>): string {
+  if (server.system.webPort !== 'call') return server.address;
+  if (server.webAddress === undefined) throw new Error(`${server.system.name} has no web port`);
+  return server.webAddress;
 }
 
 const LISTEN_TIMEOUT_MS = 15_000;
@@ -109,19 +145,30 @@ export async function startServer<Name extends string>(system: SystemUnderTest<N
   const database = freshDatabaseFor(system.freshDatabase);
   const args = [...system.args, ...database.args];
   const removeData = database.remove;
+  // No web port unless the system calls for one: the default (8080) is one port for every
+  // server of a run. An environment variable, not --web-port, which servers before it would
+  // refuse (pnpm bench:compare); the server refuses 0 as "off", so a free port is picked here.
+  const webPort = system.webPort === undefined ? 0 : await freePort();
   const started = performance.now();
   const child = spawnTracked(process.execPath, [system.main, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    // No web port: the default (8080) is one port for every server of a run. An
-    // environment variable, not --web-port, which servers before it would refuse (pnpm bench:compare).
-    env: {...process.env, BOOKS_WEB_PORT: '0'},
+    env: {...process.env, BOOKS_WEB_PORT: String(webPort)},
   });
   try {
-    const address = await listeningAddress(child, system.name);
+    const {address, web} = await listeningAddress(child, system.name);
     const startMs = performance.now() - started;
+    if (system.webPort !== undefined && web === undefined)
+      throw new Error(`${system.name} server logged no web port in its "listening" line`);
     // Keep reading stdout so that a chatty server never blocks on a full pipe.
     child.stdout!.resume();
-    return {system, address, pid: child.pid!, startMs, stop: () => stopChild(child).then(removeData)};
+    return {
+      system,
+      address,
+      ...(web === undefined ? {} : {webAddress: web.replace(/^http:\/\//, '')}),
+      pid: child.pid!,
+      startMs,
+      stop: () => stopChild(child).then(removeData),
+    };
   } catch (error: unknown) {
     await stopChild(child);
     await removeData();
@@ -166,8 +213,20 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-function listeningAddress(child: ChildProcess, name: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
+/** A port nobody listens on now, from the kernel (taken back at once: another process could win it, rarely). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const {port} = probe.address() as {port: number};
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function listeningAddress(child: ChildProcess, name: string): Promise<{address: string; web?: string}> {
+  return new Promise((resolve, reject) => {
     const lines = createInterface({input: child.stdout!});
     const timer = setTimeout(
       () => fail(`${name} server did not log "listening" within ${LISTEN_TIMEOUT_MS} ms`),
@@ -183,7 +242,8 @@ function listeningAddress(child: ChildProcess, name: string): Promise<string> {
       if (entry?.['msg'] !== 'listening') return;
       clearTimeout(timer);
       lines.close();
-      resolve(String(entry['address']));
+      const web = entry['web'];
+      resolve({address: String(entry['address']), ...(typeof web === 'string' ? {web} : {})});
     });
     child.once('exit', (code, signal) =>
       fail(`${name} server exited before listening (code ${code}, signal ${signal})`),

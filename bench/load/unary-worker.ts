@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import type {ClientHttp2Session} from 'node:http2';
 import {performance} from 'node:perf_hooks';
 import {Book, BookIdRequest, BookList, Empty} from '../../src/gen/books/books.js';
 import {benchBook, GET_ID} from '../bench-books.js';
 import {LatencyHistogram} from '../histogram.js';
 import type {UnaryLoadParams, UnaryLoadResult, UnaryMethod} from '../messages.js';
+import {connectUnaryCall, keepAliveAgent} from './connect-unary.js';
 import {http2UnaryCall} from './http2-unary.js';
 import {openSession} from './http2-session.js';
 
@@ -12,19 +12,21 @@ import {openSession} from './http2-session.js';
 // its next call when the previous answers) spread round-robin over
 // `connections` HTTP/2 connections, for warm-up plus the measured window.
 // Requests are encoded and responses decoded with the generated codecs, as
-// any client would; the transport is plain node:http2 (see http2-unary.ts).
+// any client would; the transport is plain node:http2 (see http2-unary.ts),
+// or for a web port node:http in the Connect protocol (connect-unary.ts).
 
 const params = JSON.parse(process.argv[2] ?? '') as UnaryLoadParams;
 process.on('disconnect', () => process.exit(1));
 
-const sessions = await Promise.all(Array.from({length: params.connections}, () => openSession(params.address)));
+/** Sends one encoded request to a method's path and resolves with the encoded response. */
+type Transport = {send(path: string, request: Uint8Array): Promise<Uint8Array>; close(): void};
 
+const transport = await openTransport();
 const call = callerFor(params.method);
 const histogram = new LatencyHistogram();
 let completed = 0;
 let errors = 0;
 let firstError: string | undefined;
-let turn = 0;
 
 const measureFrom = performance.now() + params.warmupMs;
 const measureUntil = measureFrom + params.durationMs;
@@ -33,10 +35,9 @@ const cpuTimer = setTimeout(() => (cpuAtStart = process.cpuUsage()), params.warm
 
 async function caller(): Promise<void> {
   while (performance.now() < measureUntil) {
-    const session = sessions[turn++ % sessions.length]!;
     const started = performance.now();
     try {
-      await call(session);
+      await call();
     } catch (error: unknown) {
       // A failed call is no throughput; any failure fails the run.
       errors++;
@@ -54,7 +55,7 @@ async function caller(): Promise<void> {
 await Promise.all(Array.from({length: params.concurrency}, caller));
 clearTimeout(cpuTimer);
 const cpu = process.cpuUsage(cpuAtStart);
-for (const session of sessions) session.close();
+transport.close();
 
 const result: UnaryLoadResult = {
   type: 'unary-result',
@@ -67,22 +68,40 @@ const result: UnaryLoadResult = {
 };
 process.send!(result, () => process.exit(0));
 
-function callerFor(method: UnaryMethod): (session: ClientHttp2Session) => Promise<unknown> {
+async function openTransport(): Promise<Transport> {
+  if (params.protocol === 'connect') {
+    const agent = keepAliveAgent(params.concurrency);
+    return {
+      send: (path, request) => connectUnaryCall(agent, params.address, path, request),
+      close: () => agent.destroy(),
+    };
+  }
+  const sessions = await Promise.all(Array.from({length: params.connections}, () => openSession(params.address)));
+  let turn = 0;
+  return {
+    send: (path, request) => http2UnaryCall(sessions[turn++ % sessions.length]!, path, request),
+    close: () => {
+      for (const session of sessions) session.close();
+    },
+  };
+}
+
+function callerFor(method: UnaryMethod): () => Promise<unknown> {
   const path = (name: string): string => `/books.BookService/${name}`;
   switch (method) {
     case 'get': {
       const request = BookIdRequest.encode({id: GET_ID}).finish();
-      return async (session) => Book.decode(await http2UnaryCall(session, path('Get'), request));
+      return async () => Book.decode(await transport.send(path('Get'), request));
     }
     case 'list': {
       const request = Empty.encode({}).finish();
-      return async (session) => BookList.decode(await http2UnaryCall(session, path('List'), request));
+      return async () => BookList.decode(await transport.send(path('List'), request));
     }
     case 'insert': {
       let nextId = params.firstId;
-      return async (session) => {
+      return async () => {
         const request = Book.encode(benchBook(nextId++)).finish();
-        return Empty.decode(await http2UnaryCall(session, path('Insert'), request));
+        return Empty.decode(await transport.send(path('Insert'), request));
       };
     }
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import {constants, type ClientHttp2Session, type ClientHttp2Stream} from 'node:http2';
+import {request} from 'node:http';
+import {constants, type ClientHttp2Session} from 'node:http2';
 import {monotonicMicros, sentMicrosOf} from '../bench-books.js';
 import {LatencyHistogram} from '../histogram.js';
 import type {WatchCommand, WatchLoadParams, WatchReport} from '../messages.js';
@@ -8,6 +9,7 @@ import {Book, ChangeType, WatchChangesRequest, WatchChangesResponse} from '../..
 import {EMPTY_MESSAGE_FRAME, GrpcMessageReader} from './grpc-message-reader.js';
 import {frame} from './http2-unary.js';
 import {openSession} from './http2-session.js';
+import {splitAddress} from './connect-unary.js';
 
 // A watch load process: opens `watchers` Watch (or WatchChanges) streams
 // spread over `connections` HTTP/2 connections, says when every one is
@@ -18,6 +20,8 @@ import {openSession} from './http2-session.js';
 // a grpc-js client spends more CPU per received message than the server
 // spends sending it, and on a two-core machine tens of thousands of
 // deliveries a second would then measure the clients, not the server.
+// Against a web port (`transport: 'grpc-web'`) it speaks gRPC-Web over
+// node:http in the same way, a connection per watch.
 
 const params = JSON.parse(process.argv[2] ?? '') as WatchLoadParams;
 const OPEN_TIMEOUT_MS = 60_000;
@@ -75,9 +79,13 @@ const STREAM_KINDS: Record<WatchMethod, WatchStreamKind> = {
 };
 const kind = STREAM_KINDS[params.method];
 
+if (params.transport === 'grpc-web' && kind.registeredBy !== 'first message')
+  throw new Error(`${params.method} over gRPC-Web: only WatchChanges tells a watcher it is registered`);
+
 const histogram = new LatencyHistogram();
 const watchers: WatcherState[] = [];
-const streams: ClientHttp2Stream[] = [];
+/** Closes each stream at the finish. */
+const closers: (() => void)[] = [];
 let delivered = 0;
 let messages = 0;
 let heartbeats = 0;
@@ -86,8 +94,15 @@ let outOfOrder = 0;
 let finishing = false;
 let firstError: string | undefined;
 
-const sessions = await Promise.all(Array.from({length: params.connections}, () => openSession(params.address)));
-const opening = Array.from({length: params.watchers}, (_, index) => openWatcher(sessions[index % sessions.length]!));
+const sessions =
+  params.transport === 'grpc-web'
+    ? []
+    : await Promise.all(Array.from({length: params.connections}, () => openSession(params.address)));
+const opening = Array.from({length: params.watchers}, (_, index) =>
+  openWatcher(
+    params.transport === 'grpc-web' ? openGrpcWebStream : openHttp2Stream(sessions[index % sessions.length]!),
+  ),
+);
 const outcomes = await withTimeout(Promise.allSettled(opening), OPEN_TIMEOUT_MS, 'opening watchers');
 const failed = outcomes.filter((outcome) => outcome.status === 'rejected').length;
 const cpuAtReady = process.cpuUsage();
@@ -118,7 +133,7 @@ function finish(): void {
       cpuSeconds: cpuSecondsSince(cpuAtReady),
     },
     () => {
-      for (const stream of streams) stream.close(constants.NGHTTP2_CANCEL);
+      for (const close of closers) close();
       for (const session of sessions) session.destroy();
       process.exit(0);
     },
@@ -130,18 +145,77 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-function openWatcher(session: ClientHttp2Session): Promise<void> {
+/** What a watch stream tells its watcher, whatever carries it. */
+interface StreamEvents {
+  /** The response's headers: `refused` says why the call failed at once, if it did. */
+  response(refused: string | undefined): void;
+  data(chunk: Buffer): void;
+  /** The stream ended or failed (trailers, an error, a close); only the first call counts. */
+  end(why: string): void;
+}
+
+type OpenStream = (events: StreamEvents) => void;
+
+/** gRPC over one stream of an HTTP/2 session. */
+function openHttp2Stream(session: ClientHttp2Session): OpenStream {
+  return (events) => {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': kind.path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    closers.push(() => stream.close(constants.NGHTTP2_CANCEL));
+    stream.end(kind.request);
+    // A status in the headers is a trailers-only answer: the call failed at once.
+    stream.once('response', (headers) =>
+      events.response(
+        headers[':status'] !== 200 || headers['grpc-status'] !== undefined
+          ? `watch refused: HTTP ${String(headers[':status'])}, grpc-status ${String(headers['grpc-status'])}`
+          : undefined,
+      ),
+    );
+    stream.on('data', events.data);
+    stream.on('trailers', (trailers) =>
+      events.end(
+        `watch ended: grpc-status ${String(trailers['grpc-status'])} ${String(trailers['grpc-message'] ?? '')}`,
+      ),
+    );
+    stream.on('error', (error: Error) => events.end(`watch failed: ${error.message}`));
+    stream.on('close', () => events.end('watch closed'));
+  };
+}
+
+/** gRPC-Web over a connection of its own (HTTP/1.1 carries one call at a time); the trailers come in the body. */
+function openGrpcWebStream(events: StreamEvents): void {
+  const [host, port] = splitAddress(params.address);
+  const call = request({
+    agent: false,
+    host,
+    port,
+    method: 'POST',
+    path: kind.path,
+    headers: {'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1'},
+  });
+  closers.push(() => call.destroy());
+  call.on('response', (response) => {
+    events.response(
+      response.statusCode !== 200 || response.headers['grpc-status'] !== undefined
+        ? `watch refused: HTTP ${String(response.statusCode)}, grpc-status ${String(response.headers['grpc-status'])}`
+        : undefined,
+    );
+    response.on('data', events.data);
+    response.on('error', (error: Error) => events.end(`watch failed: ${error.message}`));
+    response.on('close', () => events.end('watch closed'));
+  });
+  call.on('error', (error: Error) => events.end(`watch failed: ${error.message}`));
+  call.end(kind.request);
+}
+
+function openWatcher(open: OpenStream): Promise<void> {
   const watcher: WatcherState = {delivered: 0, lastId: 0, ended: false};
   watchers.push(watcher);
   const reader = new GrpcMessageReader();
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': kind.path,
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
-  streams.push(stream);
-  stream.end(kind.request);
 
   let receivedMicros = 0;
   let registered = (): void => {};
@@ -160,7 +234,11 @@ function openWatcher(session: ClientHttp2Session): Promise<void> {
     watcher.delivered++;
     delivered++;
   };
-  stream.on('data', (chunk: Buffer) => reader.push(chunk, onMessage));
+  const onTrailers = (text: string): void => {
+    const status = /^grpc-status:\s*(\d+)/im.exec(text)?.[1];
+    const message = /^grpc-message:\s*(.*?)\r?$/im.exec(text)?.[1] ?? '';
+    end(`watch ended: grpc-status ${String(status)} ${message}`);
+  };
 
   const end = (why: string): void => {
     if (watcher.ended || finishing) return;
@@ -168,29 +246,28 @@ function openWatcher(session: ClientHttp2Session): Promise<void> {
     ended++;
     firstError ??= why;
   };
-  stream.on('trailers', (trailers) =>
-    end(`watch ended: grpc-status ${String(trailers['grpc-status'])} ${String(trailers['grpc-message'] ?? '')}`),
-  );
-  stream.on('error', (error: Error) => end(`watch failed: ${error.message}`));
-  stream.on('close', () => end('watch closed'));
 
   return new Promise((resolve, reject) => {
-    stream.once('response', (headers) => {
-      // A status in the headers is a trailers-only answer: the call failed at once.
-      if (headers[':status'] !== 200 || headers['grpc-status'] !== undefined) {
-        const why = `watch refused: HTTP ${String(headers[':status'])}, grpc-status ${String(headers['grpc-status'])}`;
-        end(why);
-        reject(new Error(why));
-      } else if (kind.registeredBy === 'headers') {
-        resolve();
-      } else {
-        registered = () => {
-          registered = () => {};
+    open({
+      response(refused) {
+        if (refused !== undefined) {
+          end(refused);
+          reject(new Error(refused));
+        } else if (kind.registeredBy === 'headers') {
           resolve();
-        };
-      }
+        } else {
+          registered = () => {
+            registered = () => {};
+            resolve();
+          };
+        }
+      },
+      data: (chunk) => reader.push(chunk, onMessage, onTrailers),
+      end(why) {
+        end(why);
+        reject(new Error(`${why} before the watch was registered`));
+      },
     });
-    stream.once('close', () => reject(new Error('watch closed before its headers')));
   });
 }
 

@@ -115,6 +115,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
       '',
     );
   }
+  lines.push(...webSection(results));
   const {startup} = results;
   lines.push(
     '## Start-up',
@@ -143,4 +144,33 @@ function compact(ms: number): string {
 
 function range(spread: Spread): string {
   return `${spread.min.toFixed(0)}–${spread.max.toFixed(0)}`;
+}
+
+/** The web port against the gRPC port of the same server, when the run measured it. */
+function webSection({web}: BenchResults): string[] {
+  if (web.unary.length === 0 && web.watch.length === 0) return [];
+  return [
+    '## The web port against the gRPC port',
+    '',
+    'One server (the product, memory store, its web port on), called on either port, the two taking turns.',
+    'Get: the Connect protocol (binary, HTTP/1.1 keep-alive, a connection per caller) against gRPC (HTTP/2,',
+    'one connection). Fan-out: WatchChanges from now in gRPC-Web (HTTP/1.1, a connection per watch)',
+    'against gRPC. Ratios are web over gRPC: above 1 for requests/s is the web port faster; above 1 for',
+    'server CPU or p99 is the web port dearer.',
+    '',
+    '| case | Connect req/s | gRPC req/s | **ratio** | Connect server µs/call | gRPC server µs/call | CPU ratio | load CPU Connect / gRPC |',
+    '|---|---|---|---|---|---|---|---|',
+    ...web.unary.map(
+      ({name, ratio, cpuRatio, systems: {grpc, web: connect}}) =>
+        `| ${name} | ${connect.requestsPerSecond.median.toFixed(0)} | ${grpc.requestsPerSecond.median.toFixed(0)} | **${ratio.toFixed(2)}** | ${connect.serverCpuMicrosPerCall.median.toFixed(1)} | ${grpc.serverCpuMicrosPerCall.median.toFixed(1)} | ${cpuRatio.toFixed(2)} | ${connect.loadCpuShare.median.toFixed(2)} / ${grpc.loadCpuShare.median.toFixed(2)} |`,
+    ),
+    '',
+    '| case | gRPC-Web delivered | gRPC delivered | gRPC-Web p50 / p99 ms | gRPC p50 / p99 ms | gRPC-Web server µs/delivery | gRPC server µs/delivery | **CPU ratio** | p99 ratio |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...web.watch.map(
+      ({name, cpuRatio, p99Ratio, systems: {grpc, web: grpcWeb}}) =>
+        `| ${name} | ${grpcWeb.delivered} / ${grpcWeb.expected} | ${grpc.delivered} / ${grpc.expected} | ${grpcWeb.p50Ms.median.toFixed(1)} / ${grpcWeb.p99Ms.median.toFixed(1)} | ${grpc.p50Ms.median.toFixed(1)} / ${grpc.p99Ms.median.toFixed(1)} | ${grpcWeb.serverMicrosPerDelivery.median.toFixed(1)} | ${grpc.serverMicrosPerDelivery.median.toFixed(1)} | **${cpuRatio.toFixed(2)}** | ${p99Ratio.toFixed(2)} |`,
+    ),
+    '',
+  ];
 }

@@ -26,6 +26,8 @@ const LABELS: Record<AnySystemName, string> = {
   baseline: 'baseline (grpc-js)',
   plain: 'plain nice-grpc',
   floor: 'floor (node:http2)',
+  grpc: 'product, gRPC port',
+  web: 'product, web port',
 };
 const UNARY_SYSTEMS: readonly AnySystemName[] = ['product', 'sqlite', 'baseline', 'plain'];
 const COLOURS: Record<AnySystemName, string> = {
@@ -35,6 +37,8 @@ const COLOURS: Record<AnySystemName, string> = {
   baseline: '#a0aec0',
   plain: '#f6ad55',
   floor: '#68d391',
+  grpc: '#2c7a7b',
+  web: '#d69e2e',
 };
 
 /** Throughput and latency per case, as a self-contained SVG (no fonts or scripts fetched). */

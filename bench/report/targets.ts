@@ -1,6 +1,6 @@
 import type {BenchResults, TargetResult, WatchSystemResult} from '../results.js';
 
-type Measured = Pick<BenchResults, 'unary' | 'watch' | 'startup'>;
+type Measured = Pick<BenchResults, 'unary' | 'watch' | 'web' | 'startup'>;
 
 const UNARY_RATIO = 0.9;
 const FANOUT_WATCHERS = 10_000;
@@ -77,15 +77,15 @@ export function evaluateTargets({unary, watch, startup}: Measured): TargetResult
 }
 
 /** Correctness, not speed: any of these fails the run, in either mode. */
-export function findFailures({unary, watch, startup}: Measured): string[] {
+export function findFailures({unary, watch, web, startup}: Measured): string[] {
   const failures: string[] = [];
-  for (const result of unary) {
+  for (const result of [...unary, ...web.unary]) {
     for (const [system, outcome] of Object.entries(result.systems)) {
       if (outcome.errors > 0)
         failures.push(`${result.name}, ${system}: ${outcome.errors} calls failed: ${outcome.firstError}`);
     }
   }
-  for (const result of watch) {
+  for (const result of [...watch, ...web.watch]) {
     for (const [system, outcome] of Object.entries(result.systems)) {
       const why = [
         outcome.delivered !== outcome.expected && `delivered ${outcome.delivered} of ${outcome.expected} books`,

@@ -11,6 +11,7 @@ import {
   PLAIN,
   PRODUCT,
   PRODUCT_SQLITE,
+  loadAddress,
   startServer,
   type RunningServer,
   type SystemUnderTest,
@@ -75,7 +76,8 @@ export async function measureInTurns<Name extends string>(
       const first = round % servers.length;
       for (const server of [...servers.slice(first), ...servers.slice(0, first)]) {
         const params: UnaryLoadParams = {
-          address: server.address,
+          address: loadAddress(server),
+          ...(server.system.webPort === 'call' ? {protocol: 'connect'} : {}),
           ...unaryCase,
           warmupMs,
           durationMs,

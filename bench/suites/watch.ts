@@ -16,6 +16,7 @@ import {
   FLOOR,
   PRODUCT,
   PRODUCT_CHANGES,
+  loadAddress,
   startServer,
   type SystemUnderTest,
   type WatchSystemName,
@@ -60,22 +61,13 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
       for (const system of order) {
         const measurement = await measureWatchCase(system, watchCase, plan);
         measured[system.name].push(measurement);
-        const delivered = measurement.results.reduce((sum, result) => sum + result.delivered, 0);
-        const messages = measurement.results.reduce((sum, result) => sum + result.messages, 0);
-        const latency = mergedLatency(measurement.results);
-        log(
-          `${name}: ${system.name.padEnd(8)} delivered ${delivered}/${measurement.expected}, ` +
-            `p50 ${latency.quantileMs(0.5).toFixed(1)} ms, p99 ${latency.quantileMs(0.99).toFixed(1)} ms, ` +
-            `max ${latency.maxMs.toFixed(1)} ms, ${(measurement.memoryPerWatcherBytes / 1024).toFixed(1)} KiB/watcher, ` +
-            `${microsPerDelivery(measurement).toFixed(1)} server µs/delivery, ` +
-            `${(messages / Math.max(1, delivered)).toFixed(3)} messages/delivery`,
-        );
+        log(`${name}: ${system.name.padEnd(8)} ${describeWatchMeasurement(measurement)}`);
       }
     }
-    const product = summarise(measured.product);
-    const changes = summarise(measured.changes);
-    const baseline = summarise(measured.baseline);
-    const floor = summarise(measured.floor);
+    const product = summariseWatch(measured.product);
+    const changes = summariseWatch(measured.changes);
+    const baseline = summariseWatch(measured.baseline);
+    const floor = summariseWatch(measured.floor);
     results.push({
       name,
       ...watchCase,
@@ -85,6 +77,20 @@ export async function runWatchSuite(plan: Plan['watch'], log: (line: string) => 
     });
   }
   return results;
+}
+
+/** One measurement in a line of the run's log. */
+export function describeWatchMeasurement(measurement: WatchMeasurement): string {
+  const delivered = measurement.results.reduce((sum, result) => sum + result.delivered, 0);
+  const messages = measurement.results.reduce((sum, result) => sum + result.messages, 0);
+  const latency = mergedLatency(measurement.results);
+  return (
+    `delivered ${delivered}/${measurement.expected}, ` +
+    `p50 ${latency.quantileMs(0.5).toFixed(1)} ms, p99 ${latency.quantileMs(0.99).toFixed(1)} ms, ` +
+    `max ${latency.maxMs.toFixed(1)} ms, ${(measurement.memoryPerWatcherBytes / 1024).toFixed(1)} KiB/watcher, ` +
+    `${microsPerDelivery(measurement).toFixed(1)} server µs/delivery, ` +
+    `${(messages / Math.max(1, delivered)).toFixed(3)} messages/delivery`
+  );
 }
 
 export async function measureWatchCase(
@@ -104,7 +110,8 @@ export async function measureWatchCase(
     const opening = performance.now();
     for (let index = 0; index < watchCase.processes; index++) {
       const params: WatchLoadParams = {
-        address: server.address,
+        address: loadAddress(server),
+        ...(system.webPort === 'call' ? {transport: 'grpc-web'} : {}),
         watchers: share(watchCase.watchers, watchCase.processes, index),
         connections: share(watchCase.connections, watchCase.processes, index),
         method: system.watchMethod ?? 'watch',
@@ -195,7 +202,7 @@ function command(worker: ChildProcess, message: WatchCommand): void {
   worker.send(message);
 }
 
-function summarise(measurements: readonly WatchMeasurement[]): WatchSystemResult {
+export function summariseWatch(measurements: readonly WatchMeasurement[]): WatchSystemResult {
   const latencies = measurements.map((measurement) => mergedLatency(measurement.results));
   const all = measurements.flatMap((measurement) => measurement.results);
   const firstError =
