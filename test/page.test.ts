@@ -5,6 +5,7 @@ import {join} from 'node:path';
 import {describe, test, type TestContext} from 'node:test';
 import type {Locator, Page} from 'playwright-core';
 import type {Book} from '../src/domain/book.js';
+import {Catalogue} from '../src/domain/catalogue.js';
 import {SEED_BOOKS} from '../src/domain/seed-books.js';
 import {defaultConfig} from '../src/server/config.js';
 import {MemoryStore} from '../src/store/memory-store.js';
@@ -40,6 +41,26 @@ async function openLivePage(t: TestContext, url: string): Promise<Page> {
   });
   await state(page, 'live').waitFor();
   return page;
+}
+
+/**
+ * A server on a SQLite file of its own, the page live on it (showing book
+ * 123), and how to start its successor on the same file and the same ports.
+ */
+async function pageOnSqliteServer(t: TestContext): Promise<{
+  first: TestServer & {webUrl: string};
+  page: Page;
+  store: () => SqliteStore;
+  restart: () => Promise<TestServer & {webUrl: string}>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'books-page-'));
+  t.after(() => rmSync(dir, {recursive: true, force: true}));
+  const store = (): SqliteStore => new SqliteStore(join(dir, 'books.db'), SEED_BOOKS, defaultConfig());
+  const first = await startWebServer(t, {store: store()});
+  const page = await openLivePage(t, first.webUrl);
+  await row(page, 123).waitFor();
+  const ports = {port: Number(first.address.split(':')[1]), webPort: Number(new URL(first.webUrl).port)};
+  return {first, page, store, restart: () => startWebServer(t, {store: store(), ...ports})};
 }
 
 async function fillBook(page: Page, book: Book): Promise<void> {
@@ -90,22 +111,42 @@ describe('the live page', {skip: browserSkipReason()}, () => {
   });
 
   test('shows "reconnecting" while the server restarts, then a book inserted after it', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'books-page-'));
-    t.after(() => rmSync(dir, {recursive: true, force: true}));
-    const path = join(dir, 'books.db');
-    const first = await startWebServer(t, {store: new SqliteStore(path, SEED_BOOKS, defaultConfig())});
-    const page = await openLivePage(t, first.webUrl);
-    await row(page, 123).waitFor();
-
+    const {first, page, restart} = await pageOnSqliteServer(t);
     await first.close();
     await state(page, 'reconnecting').waitFor();
     await screenshot(page, 'page-reconnecting');
-    const [port, webPort] = [Number(first.address.split(':')[1]), Number(new URL(first.webUrl).port)];
-    const second = await startWebServer(t, {store: new SqliteStore(path, SEED_BOOKS, defaultConfig()), port, webPort});
+    const second = await restart();
     await second.client.insert({id: 8, title: 'After the restart', author: 'Someone'});
     await row(page, 8).waitFor();
     await state(page, 'live').waitFor();
     assert.equal(await text(page.locator('#count')), '2 books');
+  });
+
+  test('starts again from the whole catalogue when its cursor is older than the server keeps', async (t) => {
+    const {first, page, store, restart} = await pageOnSqliteServer(t);
+    await first.close();
+    await state(page, 'reconnecting').waitFor();
+
+    // While no server runs: changes the page never saw, then the log trimmed to the last one,
+    // so the page's cursor is older than the log keeps.
+    const catalogue = await Catalogue.open(store(), defaultConfig());
+    for (const id of [1, 2, 3]) await catalogue.insert({id, title: `Missed ${id}`, author: 'Offline'});
+    await catalogue.delete(123);
+    await catalogue.feed.trim(1);
+    catalogue.close();
+    await catalogue.store.close();
+
+    const second = await restart();
+    await row(page, 3).waitFor();
+    await row(page, 123).waitFor({state: 'detached'});
+    await state(page, 'live').waitFor();
+    assert.equal(await text(page.locator('#count')), '3 books');
+    assert.ok(
+      second.logs.some(
+        (line) => line['method'] === '/books.BookService/WatchChanges' && line['code'] === 'OUT_OF_RANGE',
+      ),
+      `the page resumed with its old cursor first: ${JSON.stringify(second.logs.filter((line) => line['msg'] === 'call'))}`,
+    );
   });
 
   test('an invalid insert shows the error next to its field', async (t) => {
