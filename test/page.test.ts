@@ -187,6 +187,22 @@ describe('the live page', {skip: browserSkipReason()}, () => {
     assert.equal(await text(page.locator('#token-error')), '');
   });
 
+  test('with --auth-reads, asks for the token before it can show the catalogue', async (t) => {
+    const books = await startWebServer(t, {
+      token: 'page-secret',
+      authReads: true,
+      clientOptions: {token: 'page-secret'},
+    });
+    const {page} = await openPage(t, `${books.webUrl}/`);
+    await state(page, 'offline').waitFor();
+    const token = page.getByLabel('Token', {exact: true});
+    await token.waitFor();
+    await token.fill('page-secret');
+    await token.press('Tab');
+    await row(page, 123).waitFor();
+    await state(page, 'live').waitFor();
+  });
+
   test('10,000 books load, only the rows in view are rendered, and a live insert still shows', async (t) => {
     const many: Book[] = Array.from({length: 10_000}, (_, index) => ({
       id: index + 1,
