@@ -1,75 +1,18 @@
 import assert from 'node:assert/strict';
-import {mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import {describe, test, type TestContext} from 'node:test';
-import type {Locator, Page} from 'playwright-core';
+import {after, describe, test} from 'node:test';
 import type {Book} from '../src/domain/book.js';
-import {Catalogue} from '../src/domain/catalogue.js';
-import {SEED_BOOKS} from '../src/domain/seed-books.js';
-import {defaultConfig} from '../src/server/config.js';
 import {MemoryStore} from '../src/store/memory-store.js';
-import {SqliteStore} from '../src/store/sqlite-store.js';
-import {startBooksServer, type TestServer, type TestServerOptions} from './helpers/books-server.js';
-import {browserSkipReason, openPage, screenshot} from './helpers/browser.js';
+import {browserSkipReason, closeBrowser, openPage, screenshot} from './helpers/browser.js';
 import {runCliInProcess} from './helpers/cli-in-process.js';
+import {fillBook, openLivePage, row, startWebServer, state, text} from './helpers/live-page.js';
 
 // The live page (src/web/, served at / by the web port) in Debian's
 // chromium, driven by playwright-core, against real servers on free ports.
 // Every wait is for something the page shows; screenshots go to test-artifacts/.
 
-const row = (page: Page, id: number) => page.locator(`#rows li[data-id="${id}"]`);
-const state = (page: Page, name: string) => page.locator(`#state[data-state="${name}"]`);
-const text = async (locator: Locator): Promise<string> => (await locator.textContent()) ?? '';
-
-async function startWebServer(t: TestContext, options: TestServerOptions = {}): Promise<TestServer & {webUrl: string}> {
-  const books = await startBooksServer({store: new MemoryStore(SEED_BOOKS), web: true, ...options});
-  t.after(() => books.close());
-  const {webUrl} = books;
-  assert.ok(webUrl !== undefined);
-  return Object.assign(books, {webUrl});
-}
-
-async function openLivePage(t: TestContext, url: string): Promise<Page> {
-  const {page, errors} = await openPage(t, `${url}/`);
-  t.after(() => {
-    // Failed calls the page handles (a refused insert) are logged by chromium as failed requests; anything else is a bug.
-    const unexpected = errors.filter(
-      (error) => !/Failed to load resource|ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|network error/i.test(error),
-    );
-    assert.deepEqual(unexpected, []);
-  });
-  await state(page, 'live').waitFor();
-  return page;
-}
-
-/**
- * A server on a SQLite file of its own, the page live on it (showing book
- * 123), and how to start its successor on the same file and the same ports.
- */
-async function pageOnSqliteServer(t: TestContext): Promise<{
-  first: TestServer & {webUrl: string};
-  page: Page;
-  store: () => SqliteStore;
-  restart: () => Promise<TestServer & {webUrl: string}>;
-}> {
-  const dir = mkdtempSync(join(tmpdir(), 'books-page-'));
-  t.after(() => rmSync(dir, {recursive: true, force: true}));
-  const store = (): SqliteStore => new SqliteStore(join(dir, 'books.db'), SEED_BOOKS, defaultConfig());
-  const first = await startWebServer(t, {store: store()});
-  const page = await openLivePage(t, first.webUrl);
-  await row(page, 123).waitFor();
-  const ports = {port: Number(first.address.split(':')[1]), webPort: Number(new URL(first.webUrl).port)};
-  return {first, page, store, restart: () => startWebServer(t, {store: store(), ...ports})};
-}
-
-async function fillBook(page: Page, book: Book): Promise<void> {
-  await page.getByLabel('Id', {exact: true}).fill(String(book.id));
-  await page.getByLabel('Title', {exact: true}).fill(book.title);
-  await page.getByLabel('Author', {exact: true}).fill(book.author);
-}
-
 describe('the live page', {skip: browserSkipReason()}, () => {
+  after(closeBrowser);
+
   test('shows the catalogue, and a CLI insert and delete without a reload', async (t) => {
     const books = await startWebServer(t);
     const page = await openLivePage(t, books.webUrl);
@@ -108,45 +51,6 @@ describe('the live page', {skip: browserSkipReason()}, () => {
     await page.keyboard.press('Enter');
     await row(page, 9).waitFor({state: 'detached'});
     await assert.rejects(books.client.get({id: 9}), /NOT_FOUND/);
-  });
-
-  test('shows "reconnecting" while the server restarts, then a book inserted after it', async (t) => {
-    const {first, page, restart} = await pageOnSqliteServer(t);
-    await first.close();
-    await state(page, 'reconnecting').waitFor();
-    await screenshot(page, 'page-reconnecting');
-    const second = await restart();
-    await second.client.insert({id: 8, title: 'After the restart', author: 'Someone'});
-    await row(page, 8).waitFor();
-    await state(page, 'live').waitFor();
-    assert.equal(await text(page.locator('#count')), '2 books');
-  });
-
-  test('starts again from the whole catalogue when its cursor is older than the server keeps', async (t) => {
-    const {first, page, store, restart} = await pageOnSqliteServer(t);
-    await first.close();
-    await state(page, 'reconnecting').waitFor();
-
-    // While no server runs: changes the page never saw, then the log trimmed to the last one,
-    // so the page's cursor is older than the log keeps.
-    const catalogue = await Catalogue.open(store(), defaultConfig());
-    for (const id of [1, 2, 3]) await catalogue.insert({id, title: `Missed ${id}`, author: 'Offline'});
-    await catalogue.delete(123);
-    await catalogue.feed.trim(1);
-    catalogue.close();
-    await catalogue.store.close();
-
-    const second = await restart();
-    await row(page, 3).waitFor();
-    await row(page, 123).waitFor({state: 'detached'});
-    await state(page, 'live').waitFor();
-    assert.equal(await text(page.locator('#count')), '3 books');
-    assert.ok(
-      second.logs.some(
-        (line) => line['method'] === '/books.BookService/WatchChanges' && line['code'] === 'OUT_OF_RANGE',
-      ),
-      `the page resumed with its old cursor first: ${JSON.stringify(second.logs.filter((line) => line['msg'] === 'call'))}`,
-    );
   });
 
   test('an invalid insert shows the error next to its field', async (t) => {

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {TestContext} from 'node:test';
-import {chromium, type Page} from 'playwright-core';
+import {type BrowserContext, chromium, type Page} from 'playwright-core';
 
 /** Debian's chromium (`apt-get install -y chromium`); Playwright's own browser download cannot work here. */
 export const CHROMIUM = process.env['BOOKS_TEST_CHROMIUM'] || '/usr/bin/chromium';
@@ -33,24 +33,48 @@ export function browserSkipReason(): string | undefined {
   return reason;
 }
 
+let shared: Promise<{context: BrowserContext; close(): Promise<void>}> | undefined;
+
 /**
- * A headless chromium with a profile of its own, showing `url`, closed
- * (and its profile removed) after the test. Messages the page logs as
- * errors are kept in `errors`, for failure messages.
+ * One headless chromium per test file, with a profile of its own, launched
+ * on first use: a launch costs more than a test's page. `closeBrowser()` in
+ * the file's `after` closes it and removes its profile.
+ */
+function browser(): Promise<{context: BrowserContext; close(): Promise<void>}> {
+  shared ??= (async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'books-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: ARGS,
+      headless: true,
+      viewport: {width: 1000, height: 800},
+    });
+    return {
+      context,
+      async close() {
+        await context.close();
+        rmSync(profile, {recursive: true, force: true});
+      },
+    };
+  })();
+  return shared;
+}
+
+/** Closes the file's browser, if one was launched. */
+export async function closeBrowser(): Promise<void> {
+  const launched = shared;
+  shared = undefined;
+  await (await launched)?.close();
+}
+
+/**
+ * A new page (tab) of the file's browser showing `url`, closed after the
+ * test. Messages the page logs as errors are kept in `errors`.
  */
 export async function openPage(t: TestContext, url: string): Promise<{page: Page; errors: string[]}> {
-  const profile = mkdtempSync(join(tmpdir(), 'books-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
-    viewport: {width: 1000, height: 800},
-  });
-  t.after(async () => {
-    await context.close();
-    rmSync(profile, {recursive: true, force: true});
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const {context} = await browser();
+  const page = await context.newPage();
+  t.after(() => page.close());
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   page.on('console', (message) => {
