@@ -46,6 +46,7 @@ export function followCatalogue(
       function done(): void {
         clearTimeout(timer);
         window.removeEventListener('online', done);
+        stopped.signal.removeEventListener('abort', done);
         wake = undefined;
         resolve();
       }
