@@ -28,7 +28,9 @@ RUN --mount=type=cache,id=pnpm-store,target=/root/.cache/pnpm \
     pnpm install --frozen-lockfile --reporter=default
 COPY tsconfig.json ./
 COPY src ./src
-RUN node_modules/.bin/tsc
+COPY scripts/build-page.mjs ./scripts/
+# The server, then the live page (esbuild bundles src/web into dist/web).
+RUN node_modules/.bin/tsc && node scripts/build-page.mjs
 
 # Runtime: compiled JavaScript and production dependencies, as a non-root user.
 FROM ${NODE_IMAGE} AS runtime
@@ -42,6 +44,7 @@ WORKDIR /app
 RUN mkdir -p /app/data && chown node:node /app/data
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/web ./dist/web
 # The stores' schema migrations, found beside dist/ (from the modules' own place, not the working directory).
 COPY migrations ./migrations
 COPY package.json ./

@@ -9,7 +9,7 @@ server=""
 trap '[[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
 cp package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs "$work"/
-mkdir -p "$work/dist" && cp -r dist/src "$work/dist/src" && cp -r migrations "$work/migrations"
+mkdir -p "$work/dist" && cp -r dist/src dist/web "$work/dist/" && cp -r migrations "$work/migrations"
 (cd "$work" && pnpm install --frozen-lockfile --prod >/dev/null)
 # The `books` command on the PATH, as the image installs it: `books server`, `books health`.
 chmod +x "$work/dist/src/bin/books.js"
@@ -34,6 +34,10 @@ books import "$work/books.csv" --json --address "$address"
 node -e 'fetch(process.argv[1], {method: "POST", headers: {"content-type": "application/json"}, body: "{\"id\":123}"})
   .then(async (r) => { const text = await r.text(); console.log(`web port: ${r.status} ${text}`); if (r.status !== 200) process.exitCode = 1; })' \
   "http://127.0.0.1:$web_port/books.BookService/Get"
+# The live page, built into dist/web and found from the server's own modules, not the working directory.
+node -e 'fetch(process.argv[1]).then(async (r) => { const text = await r.text(); const ok = r.status === 200 && text.includes("<title>books</title>");
+  console.log(`page: ${r.status} ${ok ? "the page" : text.slice(0, 200)}`); if (!ok) process.exitCode = 1; })' \
+  "http://127.0.0.1:$web_port/"
 
 # Reflection is loaded on its first call: that call must find its package too.
 (cd "$work" && node - "$address" <<'JS'

@@ -13,7 +13,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // What tsconfig.json compiles, and the files that change how it compiles.
 const SOURCE_DIRS = ['src', 'test', 'bench'];
-const BUILD_INPUTS = ['tsconfig.json', 'package.json', 'pnpm-lock.yaml'];
+const BUILD_INPUTS = ['tsconfig.json', 'package.json', 'pnpm-lock.yaml', 'src/web/index.html', 'src/web/page.css'];
 // Written after each successful build: its time, and the sources it compiled
 // (so that a deleted or renamed file counts as a change too).
 const STAMP = join(root, 'dist', '.build-stamp');
@@ -37,6 +37,12 @@ if (isStale([...sources, ...BUILD_INPUTS.map((file) => join(root, file))], listi
     // (tsc has emitted what it could, so dist/ matches no good build).
     rmSync(STAMP, {force: true});
     process.exit(tsc.status ?? 1);
+  }
+  // The live page (src/web/, bundled by esbuild into dist/web/).
+  const page = spawnSync(process.execPath, [join(root, 'scripts', 'build-page.mjs')], {cwd: root, stdio: 'inherit'});
+  if (page.status !== 0) {
+    rmSync(STAMP, {force: true});
+    process.exit(page.status ?? 1);
   }
   mkdirSync(dirname(STAMP), {recursive: true});
   writeFileSync(STAMP, listing);

@@ -5,6 +5,7 @@ import {connectNodeAdapter} from '@connectrpc/connect-node';
 import type {Catalogue} from '../domain/catalogue.js';
 import {BookService} from '../gen/es/books/books_pb.js';
 import {type WebCallRules, withWebCallRules} from './web-calls.js';
+import {pageHandler} from './web-page.js';
 import {createWebService} from './web-service.js';
 
 export interface WebServerOptions extends WebCallRules {
@@ -25,7 +26,8 @@ export interface WebServer {
 
 /**
  * books.BookService over gRPC-Web and the Connect protocol (binary and JSON)
- * on plain HTTP/1.1, for pages, curl and fetch. gRPC stays on the gRPC port.
+ * on plain HTTP/1.1, for pages, curl and fetch, and the live page at `/`
+ * (the files `pnpm build` made, see web-page.ts). gRPC stays on the gRPC port.
  */
 export function createWebServer(catalogue: Catalogue, options: WebServerOptions): WebServer {
   const service = withWebCallRules(createWebService(catalogue), options);
@@ -35,7 +37,12 @@ export function createWebServer(catalogue: Catalogue, options: WebServerOptions)
     readMaxBytes: options.maxRequestBytes,
     grpc: false,
   });
-  const http = createServer(withCors(options.origins, handler));
+  const page = pageHandler();
+  const http = createServer(
+    withCors(options.origins, (request, response) => {
+      if (!page(request, response)) handler(request, response);
+    }),
+  );
   // close() closes the connections idle at that moment; a keep-alive
   // connection whose response (an ended stream) finishes later would hold
   // shutdown open for its keep-alive timeout, so it is closed as it finishes.

@@ -46,13 +46,15 @@ export interface TestServerOptions extends Partial<TestSettings> {
   readonly web?: boolean;
   /** Port to listen on; a free one by default. */
   readonly port?: number;
+  /** The web port, with `web: true`; a free one by default (a restarted server takes its predecessor's). */
+  readonly webPort?: number;
   /** How the test's own clients connect (defaults: plaintext, no token). */
   readonly clientOptions?: BooksClientOptions;
 }
 
 /** The production server wiring on 127.0.0.1 and a free port, with a real client. */
 export async function startBooksServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const {store, tls, web = false, port: wantedPort = 0, clientOptions, ...settings} = options;
+  const {store, tls, web = false, port: wantedPort = 0, webPort = 0, clientOptions, ...settings} = options;
   const config = {...defaultConfig(), ...settings};
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger('debug', {
@@ -63,7 +65,7 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
   const server = createBooksServer(config, {catalogue, logger, tls});
   const port = await server.listen('127.0.0.1', wantedPort);
   const address = `127.0.0.1:${port}`;
-  const webUrl = web ? `http://127.0.0.1:${await server.listenWeb('127.0.0.1', 0)}` : undefined;
+  const webUrl = web ? `http://127.0.0.1:${await server.listenWeb('127.0.0.1', webPort)}` : undefined;
   const connections: {close(): void}[] = [];
   const connect = (): {client: BooksClient; close(): void} => {
     const connection = createBooksClient(address, clientOptions);
