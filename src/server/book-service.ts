@@ -1,28 +1,12 @@
 import type {CallContext, ServiceImplementation} from 'nice-grpc';
 import type {Catalogue} from '../domain/catalogue.js';
 import {type BookServiceServerDefinition, toWatchChangesResponse} from './book-service-definition.js';
-import {listWithinLimit} from './list-limit.js';
+import {unaryMethods} from './unary-methods.js';
 
 /** books.BookService, method for method as in proto/books/books.proto. */
 export function createBookService(catalogue: Catalogue): ServiceImplementation<typeof BookServiceServerDefinition> {
   return {
-    async list() {
-      return {books: await listWithinLimit(catalogue)};
-    },
-
-    async insert({id, title, author}) {
-      await catalogue.insert({id, title, author});
-      return {};
-    },
-
-    async get({id}) {
-      return catalogue.get(id);
-    },
-
-    async delete({id}) {
-      await catalogue.delete(id);
-      return {};
-    },
+    ...unaryMethods(catalogue),
 
     async *watch(_request, context: CallContext) {
       const books = catalogue.watch(context.signal);
@@ -31,10 +15,6 @@ export function createBookService(catalogue: Catalogue): ServiceImplementation<t
       context.header.set('books-watch', 'registered');
       context.sendHeader();
       yield* books;
-    },
-
-    async listBooks({pageSize, pageToken}) {
-      return catalogue.listPage(pageSize, pageToken);
     },
 
     async *watchChanges({afterCursor, includeExisting}, context: CallContext) {

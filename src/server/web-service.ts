@@ -2,7 +2,7 @@ import type {HandlerContext, ServiceImpl} from '@connectrpc/connect';
 import type {Catalogue} from '../domain/catalogue.js';
 import type {Change} from '../domain/change.js';
 import {type BookService, ChangeType} from '../gen/es/books/books_pb.js';
-import {listWithinLimit} from './list-limit.js';
+import {unaryMethods} from './unary-methods.js';
 
 /**
  * books.BookService for the web port (gRPC-Web and Connect), method for
@@ -12,32 +12,12 @@ import {listWithinLimit} from './list-limit.js';
  */
 export function createWebService(catalogue: Catalogue): ServiceImpl<typeof BookService> {
   return {
-    async list() {
-      return {books: await listWithinLimit(catalogue)};
-    },
-
-    async insert({id, title, author}) {
-      await catalogue.insert({id, title, author});
-      return {};
-    },
-
-    async get({id}) {
-      return catalogue.get(id);
-    },
-
-    async delete({id}) {
-      await catalogue.delete(id);
-      return {};
-    },
+    ...unaryMethods(catalogue),
 
     async *watch(_request, context: HandlerContext) {
       const books = catalogue.watch(context.signal);
       context.responseHeader.set('books-watch', 'registered');
       yield* books;
-    },
-
-    async listBooks({pageSize, pageToken}) {
-      return catalogue.listPage(pageSize, pageToken);
     },
 
     async *watchChanges({afterCursor, includeExisting}, context: HandlerContext) {
