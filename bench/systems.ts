@@ -140,6 +140,11 @@ export function loadAddress(server: RunningServer<string>): string {
 
 const LISTEN_TIMEOUT_MS = 15_000;
 
+/** Node flags for the servers under test, for profiling (BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'). */
+function serverNodeArgs(): string[] {
+  return process.env['BENCH_SERVER_NODE_ARGS']?.split(/\s+/).filter((arg) => arg !== '') ?? [];
+}
+
 /** Starts the server and resolves once it has logged that it is listening. */
 export async function startServer<Name extends string>(system: SystemUnderTest<Name>): Promise<RunningServer<Name>> {
   const database = freshDatabaseFor(system.freshDatabase);
@@ -150,7 +155,7 @@ export async function startServer<Name extends string>(system: SystemUnderTest<N
   // refuse (pnpm bench:compare); the server refuses 0 as "off", so a free port is picked here.
   const webPort = system.webPort === undefined ? 0 : await freePort();
   const started = performance.now();
-  const child = spawnTracked(process.execPath, [system.main, ...args], {
+  const child = spawnTracked(process.execPath, [...serverNodeArgs(), system.main, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {...process.env, BOOKS_WEB_PORT: String(webPort)},
   });

@@ -351,6 +351,37 @@ describe('web port: the gRPC port rules', () => {
     assert.equal(await codeOf(client.watchChanges({})[Symbol.asyncIterator]().next()), Code.ResourceExhausted);
   });
 
+  test('WatchChanges batches the changes committed while a web watcher was being written to', async (t) => {
+    const books = await startWebServer();
+    t.after(() => books.close());
+    const client = createClient(BookService, createGrpcWebTransport({baseUrl: books.webUrl, httpVersion: '1.1'}));
+    const stop = new AbortController();
+    t.after(() => stop.abort());
+    const stream = client.watchChanges({}, {signal: stop.signal})[Symbol.asyncIterator]();
+    await stream.next();
+    const burst = Array.from({length: 200}, (_, index) => book(90_000 + index));
+    // 200 commits in one turn of the event loop, each in a callback of its
+    // own, as calls that arrive together are: the watcher is free between them.
+    await Promise.all(
+      burst.map(
+        (each) =>
+          new Promise<void>((resolve, reject) => {
+            setTimeout(() => books.catalogue.insert(each).then(resolve, reject), 0);
+          }),
+      ),
+    );
+    let changes = 0;
+    let messages = 0;
+    while (changes < burst.length) {
+      const next = await stream.next();
+      assert.ok(!next.done, 'the stream ended');
+      changes += next.value.changes.length;
+      messages++;
+    }
+    assert.equal(changes, burst.length);
+    assert.ok(messages < 10, `${burst.length} changes came in ${messages} messages`);
+  });
+
   test('shutdown ends web WatchChanges streams with unavailable, and completes', async () => {
     const books = await startWebServer();
     const streams = Object.values(TRANSPORTS).map((transport) =>
