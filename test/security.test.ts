@@ -4,9 +4,13 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
+import {createClient} from '@connectrpc/connect';
+import {createConnectTransport} from '@connectrpc/connect-node';
 import {Status} from 'nice-grpc';
 import {createBooksClient} from '../src/client/client.js';
+import {BookService} from '../src/gen/es/books/books_pb.js';
 import {startBooksServer} from './helpers/books-server.js';
+import {freePort} from './helpers/free-port.js';
 import {runCliInProcess} from './helpers/cli-in-process.js';
 import {runCliProcess, startServerProcess} from './helpers/processes.js';
 import {hasCode} from './helpers/status.js';
@@ -48,13 +52,41 @@ describe('TLS', () => {
     }
   });
 
+  test('the web port speaks HTTPS with the same certificate; plain HTTP is refused', async (t) => {
+    const books = await startBooksServer({tls: {cert, key}, web: true});
+    t.after(() => books.close());
+    const {webUrl = ''} = books;
+    assert.match(webUrl, /^https:\/\//);
+    const transport = createConnectTransport({baseUrl: webUrl, httpVersion: '1.1', nodeOptions: {ca: cert}});
+    const client = createClient(BookService, transport);
+    await client.insert({id: 7, title: 'Twenty Years After', author: 'Alexandre Dumas'});
+    assert.equal((await client.get({id: 7})).title, 'Twenty Years After');
+    // No bearer token or book crosses the network in the clear to a server given a certificate.
+    await assert.rejects(
+      fetch(`${webUrl.replace('https:', 'http:')}/books.BookService/Get`, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: '{"id":7}',
+      }),
+    );
+  });
+
   test('the server process takes --tls-cert and --tls-key; the CLI reaches it by name and by IP address', async (t) => {
-    const server = await startServerProcess(['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    const server = await startServerProcess([
+      '--tls-cert',
+      join(dir, 'cert.pem'),
+      '--tls-key',
+      join(dir, 'key.pem'),
+      '--web-port',
+      String(await freePort()),
+    ]);
     t.after(async () => {
       server.child.kill('SIGTERM');
       await server.exited;
     });
-    assert.equal(server.logs.find((line) => line['msg'] === 'listening')?.['tls'], true);
+    const listening = server.logs.find((line) => line['msg'] === 'listening');
+    assert.equal(listening?.['tls'], true);
+    assert.match(String(listening?.['web']), /^https:\/\//);
     for (const address of [server.address.replace('127.0.0.1', 'localhost'), server.address]) {
       const result = await runCliInProcess(['list', '--json', '--address', address, '--ca', join(dir, 'cert.pem')]);
       assert.deepEqual([result.code, JSON.parse(result.stdout).books.length, result.stderr], [0, 1, ''], address);

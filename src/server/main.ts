@@ -75,7 +75,8 @@ const catalogue = await Catalogue.open(store, {
 });
 // Loaded only when asked for: prom-client adds to start-up.
 metrics = config.metricsPort === undefined ? undefined : (await import('./metrics.js')).createMetrics(catalogue.hub);
-const server = createBooksServer(config, {catalogue, logger, tls: readTls(config), metrics});
+const tls = readTls(config);
+const server = createBooksServer(config, {catalogue, logger, tls, metrics});
 
 function readTls({tlsCertFile, tlsKeyFile}: Config): {cert: Buffer; key: Buffer} | undefined {
   if (tlsCertFile === undefined || tlsKeyFile === undefined) return undefined;
@@ -135,7 +136,7 @@ const webPort =
     : await listenOrExit('--web-port', config.webPort, () => server.listenWeb(config.host, config.webPort));
 logger.info('listening', {
   address: `${config.host}:${port}`,
-  ...(webPort === undefined ? {} : {web: `http://${config.host}:${webPort}`}),
+  ...(webPort === undefined ? {} : {web: `${tls === undefined ? 'http' : 'https'}://${config.host}:${webPort}`}),
   tls: config.tlsCertFile !== undefined,
   ...(metricsPort === undefined ? {} : {metrics: `http://${config.host}:${metricsPort}/metrics`}),
 });

@@ -52,7 +52,7 @@ export interface BooksServer {
    */
   listen(host: string, port: number): Promise<number>;
   /**
-   * Binds the web port (gRPC-Web and Connect on HTTP/1.1) on host:port (0
+   * Binds the web port (gRPC-Web and Connect on HTTP/1.1, HTTPS with TLS) on host:port (0
    * picks a free one) and returns the bound port: the same service, under the
    * same rules (token, size limit, watcher limit, errors, logs, shutdown).
    */
@@ -139,6 +139,7 @@ export function createBooksServer(settings: BooksServerSettings, parts: BooksSer
         ...(metrics === undefined ? {} : {metrics}),
         maxRequestBytes,
         origins: webOrigins,
+        tls,
       });
       const bound = await created.listen(host, port);
       web = created;

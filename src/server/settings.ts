@@ -256,8 +256,8 @@ export const SETTINGS = {
     default: '8080',
     parse: integer(0, 65_535),
     help:
-      '`books.BookService` over gRPC-Web and the Connect protocol (JSON or binary) on plain HTTP/1.1 ' +
-      '(no TLS, even with `--tls-cert`), for web pages, `curl` and `fetch`; `0` turns it off',
+      '`books.BookService` over gRPC-Web and the Connect protocol (JSON or binary) on HTTP/1.1 ' +
+      '(HTTPS with `--tls-cert`, as the gRPC port), for web pages, `curl` and `fetch`; `0` turns it off',
   },
   webOrigins: {
     flag: 'web-origins',

@@ -1,5 +1,6 @@
 import {once} from 'node:events';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
+import {createServer as createHttpsServer} from 'node:https';
 import {cors} from '@connectrpc/connect';
 import {connectNodeAdapter} from '@connectrpc/connect-node';
 import type {Catalogue} from '../domain/catalogue.js';
@@ -13,6 +14,8 @@ export interface WebServerOptions extends WebCallRules {
   readonly maxRequestBytes: number;
   /** Origins a page may call from (--web-origins); `*` for any. */
   readonly origins: readonly string[];
+  /** The gRPC port's certificate and key (--tls-cert, --tls-key): the web port then speaks HTTPS only. */
+  readonly tls?: {readonly cert: Buffer; readonly key: Buffer} | undefined;
 }
 
 export interface WebServer {
@@ -26,8 +29,10 @@ export interface WebServer {
 
 /**
  * books.BookService over gRPC-Web and the Connect protocol (binary and JSON)
- * on plain HTTP/1.1, for pages, curl and fetch, and the live page at `/`
- * (the files `pnpm build` made, see web-page.ts). gRPC stays on the gRPC port.
+ * on HTTP/1.1, for pages, curl and fetch, and the live page at `/` (the
+ * files `pnpm build` made, see web-page.ts). gRPC stays on the gRPC port.
+ * With a certificate it is HTTPS, as the gRPC port is TLS: a bearer token is
+ * never sent in the clear to a server that was given one.
  */
 export function createWebServer(catalogue: Catalogue, options: WebServerOptions): WebServer {
   const service = withWebCallRules(createWebService(catalogue), options);
@@ -38,11 +43,11 @@ export function createWebServer(catalogue: Catalogue, options: WebServerOptions)
     grpc: false,
   });
   const page = pageHandler();
-  const http = createServer(
-    withCors(options.origins, (request, response) => {
-      if (!page(request, response)) handler(request, response);
-    }),
-  );
+  const serve = withCors(options.origins, (request, response) => {
+    if (!page(request, response)) handler(request, response);
+  });
+  const {tls} = options;
+  const http = tls === undefined ? createServer(serve) : createHttpsServer({cert: tls.cert, key: tls.key}, serve);
   // close() closes the connections idle at that moment; a keep-alive
   // connection whose response (an ended stream) finishes later would hold
   // shutdown open for its keep-alive timeout, so it is closed as it finishes.

@@ -15,7 +15,7 @@ export interface TestServer {
   readonly catalogue: Catalogue;
   readonly hub: WatchHub<Change>;
   readonly server: BooksServer;
-  /** The web port's base URL (`http://127.0.0.1:<port>`), when started with `web: true`. */
+  /** The web port's base URL (`http://127.0.0.1:<port>`, `https` with `tls`), when started with `web: true`. */
   readonly webUrl: string | undefined;
   /** The server's log, one parsed JSON object per line. */
   readonly logs: Record<string, unknown>[];
@@ -65,7 +65,8 @@ export async function startBooksServer(options: TestServerOptions = {}): Promise
   const server = createBooksServer(config, {catalogue, logger, tls});
   const port = await server.listen('127.0.0.1', wantedPort);
   const address = `127.0.0.1:${port}`;
-  const webUrl = web ? `http://127.0.0.1:${await server.listenWeb('127.0.0.1', webPort)}` : undefined;
+  const scheme = tls === undefined ? 'http' : 'https';
+  const webUrl = web ? `${scheme}://127.0.0.1:${await server.listenWeb('127.0.0.1', webPort)}` : undefined;
   const connections: {close(): void}[] = [];
   const connect = (): {client: BooksClient; close(): void} => {
     const connection = createBooksClient(address, clientOptions);
