@@ -24,6 +24,16 @@ describe('the live page across restarts', {skip: browserSkipReason()}, () => {
     assert.equal(await text(page.locator('#count')), '2 books');
   });
 
+  test('says "live" again as soon as it has resumed, with nothing new to show', async (t) => {
+    const {first, page, restart} = await pageOnSqliteServer(t);
+    await first.close();
+    await state(page, 'reconnecting').waitFor();
+    // No heartbeat before the test ends: only the resumed stream's first answer can say "live".
+    await restart({changesHeartbeatMs: 3_600_000});
+    await state(page, 'live').waitFor();
+    assert.equal(await text(page.locator('#count')), '1 book');
+  });
+
   test('starts again from the whole catalogue when its cursor is older than the server keeps', async (t) => {
     const {first, page, store, restart} = await pageOnSqliteServer(t);
     await first.close();

@@ -351,6 +351,24 @@ describe('web port: the gRPC port rules', () => {
     assert.equal(await codeOf(client.watchChanges({})[Symbol.asyncIterator]().next()), Code.ResourceExhausted);
   });
 
+  test('a WatchChanges resumed with nothing new answers at once, with its cursor, not at the next heartbeat', async (t) => {
+    // Web clients get the response headers with the first message: a page shows "live" only then.
+    const books = await startWebServer({changesHeartbeatMs: 3_600_000});
+    t.after(() => books.close());
+    const client = createClient(BookService, createConnectTransport({baseUrl: books.webUrl, httpVersion: '1.1'}));
+    const first = new AbortController();
+    const start = await client.watchChanges({}, {signal: first.signal})[Symbol.asyncIterator]().next();
+    first.abort();
+    const cursor = start.value?.cursor ?? '';
+    const stop = new AbortController();
+    t.after(() => stop.abort());
+    const resumed = await client
+      .watchChanges({afterCursor: cursor}, {signal: stop.signal})
+      [Symbol.asyncIterator]()
+      .next();
+    assert.deepEqual([resumed.value?.changes, resumed.value?.cursor], [[], cursor]);
+  });
+
   test('WatchChanges batches the changes committed while a web watcher was being written to', async (t) => {
     const books = await startWebServer();
     t.after(() => books.close());

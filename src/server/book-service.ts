@@ -21,7 +21,7 @@ export function createBookService(catalogue: Catalogue): ServiceImplementation<t
       // A refusal (a bad cursor, too many watchers or snapshots) is the call's
       // status at once, with no headers before it.
       const batches = await catalogue.changes({afterCursor, includeExisting}, context.signal);
-      // Headers tell the client the call was accepted, before a resume with nothing new to send sends anything.
+      // Headers tell the client the call was accepted, before a snapshot's first page is read.
       context.sendHeader();
       for await (const batch of batches) yield toWatchChangesResponse(batch);
     },

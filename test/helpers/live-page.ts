@@ -45,13 +45,14 @@ export async function openLivePage(t: TestContext, url: string): Promise<Page> {
 
 /**
  * A server on a SQLite file of its own, the page live on it (showing book
- * 123), and how to start its successor on the same file and the same ports.
+ * 123), and how to start its successor on the same file and the same ports
+ * (with other settings if given).
  */
 export async function pageOnSqliteServer(t: TestContext): Promise<{
   first: TestServer & {webUrl: string};
   page: Page;
   store: () => SqliteStore;
-  restart: () => Promise<TestServer & {webUrl: string}>;
+  restart: (options?: TestServerOptions) => Promise<TestServer & {webUrl: string}>;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'books-page-'));
   t.after(() => rmSync(dir, {recursive: true, force: true}));
@@ -60,7 +61,7 @@ export async function pageOnSqliteServer(t: TestContext): Promise<{
   const page = await openLivePage(t, first.webUrl);
   await row(page, 123).waitFor();
   const ports = {port: Number(first.address.split(':')[1]), webPort: Number(new URL(first.webUrl).port)};
-  return {first, page, store, restart: () => startWebServer(t, {store: store(), ...ports})};
+  return {first, page, store, restart: (options = {}) => startWebServer(t, {...options, store: store(), ...ports})};
 }
 
 export async function fillBook(page: Page, book: Book): Promise<void> {

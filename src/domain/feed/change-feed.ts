@@ -141,7 +141,8 @@ export class ChangeFeed {
   /**
    * Every change in commit order, as batches, until `signal` aborts: from
    * now (starting with a heartbeat that carries the current cursor), after a
-   * cursor, or after a snapshot of the whole catalogue. What can refuse the
+   * cursor (starting with the changes missed, or a heartbeat if there were
+   * none), or after a snapshot of the whole catalogue. What can refuse the
    * request is checked before this returns, so that a refusal comes before
    * anything is sent: InvalidArgumentError for a cursor this catalogue did
    * not issue, ChangesTrimmedError for one older than the log keeps,
@@ -204,6 +205,12 @@ export class ChangeFeed {
       signal.removeEventListener('abort', unreserve);
     }
     try {
+      if ('after' in start && position === start.after) {
+        // Nothing was missed: answer at once all the same, as a watch from now
+        // does, so that a client learns it has resumed (a web client gets the
+        // response headers only with a first message), not at the next heartbeat.
+        yield {changes: [], cursor: this.#cursorAt(position)};
+      }
       for (;;) {
         const next = await queue.next();
         if (next.done === true) return;

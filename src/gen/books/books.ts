@@ -1014,6 +1014,10 @@ export const BookServiceDefinition = {
      *
      * Cursors are opaque strings: pass back only one this catalogue sent.
      *
+     * The first response comes as soon as the call is accepted: the snapshot's
+     * first changes, the changes missed since the cursor, or, with nothing to
+     * send, a heartbeat (no changes, the current cursor).
+     *
      * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
      * include_existing; OUT_OF_RANGE when the cursor is older than the changes
      * the server still keeps (start again with include_existing).
@@ -1100,6 +1104,10 @@ export interface BookServiceImplementation<CallContextExt = {}> {
    *
    * Cursors are opaque strings: pass back only one this catalogue sent.
    *
+   * The first response comes as soon as the call is accepted: the snapshot's
+   * first changes, the changes missed since the cursor, or, with nothing to
+   * send, a heartbeat (no changes, the current cursor).
+   *
    * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
    * include_existing; OUT_OF_RANGE when the cursor is older than the changes
    * the server still keeps (start again with include_existing).
@@ -1180,6 +1188,10 @@ export interface BookServiceClient<CallOptionsExt = {}> {
    * client can resume after a disconnect without losing or repeating one.
    *
    * Cursors are opaque strings: pass back only one this catalogue sent.
+   *
+   * The first response comes as soon as the call is accepted: the snapshot's
+   * first changes, the changes missed since the cursor, or, with nothing to
+   * send, a heartbeat (no changes, the current cursor).
    *
    * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
    * include_existing; OUT_OF_RANGE when the cursor is older than the changes
