@@ -1,6 +1,6 @@
 // Builds the live page (src/web/) into dist/web/: one bundled, minified
-// page.js (the Connect client and the protobuf-es types with it), page.css
-// and index.html. The web server serves these files at / and nothing else
+// page.js (the Connect client and the protobuf-es types with it), page.css,
+// index.html and icon.svg. The web server serves these files at / and nothing else
 // of src/web: the page's code is never imported by the server's.
 //   node scripts/build-page.mjs
 import {copyFileSync, mkdirSync, rmSync} from 'node:fs';
@@ -26,4 +26,4 @@ await build({
   tsconfig: join(source, 'tsconfig.json'),
   logLevel: 'warning',
 });
-for (const file of ['index.html', 'page.css']) copyFileSync(join(source, file), join(out, file));
+for (const file of ['index.html', 'page.css', 'icon.svg']) copyFileSync(join(source, file), join(out, file));

@@ -19,6 +19,11 @@ describe('the live page', {skip: browserSkipReason()}, () => {
     await row(page, 123).waitFor();
     assert.match(await text(row(page, 123)), /A Tale of Two Cities[\s\S]*Charles Dickens/);
     assert.equal(await text(page.locator('#count')), '1 book');
+    // Its icon is served, so the browser asks for no /favicon.ico (a 404 in every console).
+    const href = (await page.locator('link[rel="icon"]').getAttribute('href')) ?? 'favicon.ico';
+    const icon = await fetch(new URL(href, `${books.webUrl}/`));
+    await icon.arrayBuffer();
+    assert.deepEqual([icon.status, icon.headers.get('content-type')], [200, 'image/svg+xml']);
 
     const inserted = await runCliInProcess([
       'insert',
@@ -47,10 +52,18 @@ describe('the live page', {skip: browserSkipReason()}, () => {
     await page.getByLabel('Author', {exact: true}).press('Enter');
     await row(page, 9).waitFor();
     assert.deepEqual(await books.client.get({id: 9}), {id: 9, title: 'Dune', author: 'Frank Herbert'});
+    await books.client.insert({id: 10, title: 'Dune Messiah', author: 'Frank Herbert'});
+    await row(page, 10).waitFor();
     await page.getByRole('button', {name: 'Delete book 9, Dune'}).focus();
     await page.keyboard.press('Enter');
     await row(page, 9).waitFor({state: 'detached'});
     await assert.rejects(books.client.get({id: 9}), /NOT_FOUND/);
+    // The keyboard user's place: the row that took the deleted one's, then, at the end, the one before.
+    const focused = () => page.locator(':focus').getAttribute('aria-label');
+    assert.equal(await focused(), 'Delete book 10, Dune Messiah');
+    await page.keyboard.press('Enter');
+    await row(page, 10).waitFor({state: 'detached'});
+    assert.equal(await focused(), 'Delete book 123, A Tale of Two Cities');
   });
 
   test('an invalid insert shows the error next to its field', async (t) => {

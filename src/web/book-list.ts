@@ -24,15 +24,24 @@ export function createBookList(
     rows.setAttribute('aria-rowcount', String(shown.length));
     const first = Math.max(0, Math.floor(viewport.scrollTop / height) - OVERSCAN);
     const last = Math.min(shown.length, Math.ceil((viewport.scrollTop + viewport.clientHeight) / height) + OVERSCAN);
-    // Keep the row that has the focus, so a keyboard user's place survives an update.
-    const focusedId = (document.activeElement as HTMLElement | null)?.closest('li')?.dataset['id'];
+    // Keep the row that has the focus, so a keyboard user's place survives an
+    // update; when that row went (deleted), the one now in its place takes it.
+    const focusedRow = (document.activeElement as HTMLElement | null)?.closest('li');
+    const focusedId = focusedRow?.dataset['id'];
+    const focusedIndex = Number(focusedRow?.getAttribute('aria-posinset') ?? 0) - 1;
     const items: HTMLLIElement[] = [];
     for (let index = first; index < last; index++) {
       const book = shown[index];
       if (book !== undefined) items.push(row(book, index, height));
     }
     rows.replaceChildren(...items);
-    if (focusedId !== undefined) rows.querySelector<HTMLElement>(`li[data-id="${focusedId}"] button`)?.focus();
+    if (focusedId !== undefined) {
+      const stayed = rows.querySelector<HTMLElement>(`li[data-id="${focusedId}"] button`);
+      const inItsPlace = shown[Math.min(focusedIndex, shown.length - 1)];
+      const successor =
+        inItsPlace === undefined ? null : rows.querySelector<HTMLElement>(`li[data-id="${inItsPlace.id}"] button`);
+      (stayed ?? successor ?? viewport).focus();
+    }
   }
 
   function row(book: Book, index: number, height: number): HTMLLIElement {
