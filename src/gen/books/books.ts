@@ -73,9 +73,15 @@ export interface Empty {
 export interface Book {
   /** Unique, positive identifier chosen by the client. */
   id: number;
-  /** Title, 1 to 256 characters, not blank. */
+  /**
+   * Title, 1 to 256 characters, not blank. No control characters but tab,
+   * line feed and carriage return (U+0000 to U+001F otherwise): INVALID_ARGUMENT.
+   */
   title: string;
-  /** Author, 1 to 256 characters, not blank. */
+  /**
+   * Author, 1 to 256 characters, not blank, with the title's rule on control
+   * characters.
+   */
   author: string;
 }
 

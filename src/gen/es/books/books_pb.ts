@@ -54,14 +54,16 @@ export type Book = Message<"books.Book"> & {
   id: number;
 
   /**
-   * Title, 1 to 256 characters, not blank.
+   * Title, 1 to 256 characters, not blank. No control characters but tab,
+   * line feed and carriage return (U+0000 to U+001F otherwise): INVALID_ARGUMENT.
    *
    * @generated from field: string title = 2;
    */
   title: string;
 
   /**
-   * Author, 1 to 256 characters, not blank.
+   * Author, 1 to 256 characters, not blank, with the title's rule on control
+   * characters.
    *
    * @generated from field: string author = 3;
    */
