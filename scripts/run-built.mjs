@@ -13,7 +13,14 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // What tsconfig.json compiles, and the files that change how it compiles.
 const SOURCE_DIRS = ['src', 'test', 'bench'];
-const BUILD_INPUTS = ['tsconfig.json', 'package.json', 'pnpm-lock.yaml', 'src/web/index.html', 'src/web/page.css'];
+const BUILD_INPUTS = [
+  'tsconfig.json',
+  'package.json',
+  'pnpm-lock.yaml',
+  'src/web/index.html',
+  'src/web/page.css',
+  'src/web/icon.svg',
+];
 // Written after each successful build: its time, and the sources it compiled
 // (so that a deleted or renamed file counts as a change too).
 const STAMP = join(root, 'dist', '.build-stamp');

@@ -19,7 +19,7 @@ describe('the live page', {skip: browserSkipReason()}, () => {
     await row(page, 123).waitFor();
     assert.match(await text(row(page, 123)), /A Tale of Two Cities[\s\S]*Charles Dickens/);
     assert.equal(await text(page.locator('#count')), '1 book');
-    // Its icon is served, so the browser asks for no /favicon.ico (a 404 in every console).
+    // The icon the page links to is served: without one, the browser asked for /favicon.ico, a 404 in every console.
     const href = (await page.locator('link[rel="icon"]').getAttribute('href')) ?? 'favicon.ico';
     const icon = await fetch(new URL(href, `${books.webUrl}/`));
     await icon.arrayBuffer();
@@ -64,6 +64,17 @@ describe('the live page', {skip: browserSkipReason()}, () => {
     await page.keyboard.press('Enter');
     await row(page, 10).waitFor({state: 'detached'});
     assert.equal(await focused(), 'Delete book 123, A Tale of Two Cities');
+
+    // Deleted by someone else: the focus goes to the list, not to another book's Delete button.
+    await books.client.insert({id: 11, title: 'Children of Dune', author: 'Frank Herbert'});
+    await row(page, 11).waitFor();
+    await page.getByRole('button', {name: 'Delete book 11, Children of Dune'}).focus();
+    await books.client.delete({id: 11});
+    await row(page, 11).waitFor({state: 'detached'});
+    assert.equal(
+      await page.locator('#viewport').evaluate((viewport) => viewport === viewport.ownerDocument.activeElement),
+      true,
+    );
   });
 
   test('an invalid insert shows the error next to its field', async (t) => {

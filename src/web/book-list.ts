@@ -12,6 +12,8 @@ export function createBookList(
 ): {show(books: ReadonlyMap<number, Book>): void} {
   let shown: Book[] = [];
   let scheduled = false;
+  /** The book whose Delete button was last pressed here: when its row goes, the focus goes to the next one. */
+  let deletedHere: number | undefined;
   const OVERSCAN = 8;
 
   const rowHeight = (): number =>
@@ -25,7 +27,10 @@ export function createBookList(
     const first = Math.max(0, Math.floor(viewport.scrollTop / height) - OVERSCAN);
     const last = Math.min(shown.length, Math.ceil((viewport.scrollTop + viewport.clientHeight) / height) + OVERSCAN);
     // Keep the row that has the focus, so a keyboard user's place survives an
-    // update; when that row went (deleted), the one now in its place takes it.
+    // update. When its book was deleted from this row, the row now in its
+    // place takes the focus, so the user can go on; otherwise (deleted by
+    // someone else, or scrolled out of the rendered rows) the list does, so
+    // that a key pressed at that moment never deletes a book nobody chose.
     const focusedRow = (document.activeElement as HTMLElement | null)?.closest('li');
     const focusedId = focusedRow?.dataset['id'];
     const focusedIndex = Number(focusedRow?.getAttribute('aria-posinset') ?? 0) - 1;
@@ -37,7 +42,8 @@ export function createBookList(
     rows.replaceChildren(...items);
     if (focusedId !== undefined) {
       const stayed = rows.querySelector<HTMLElement>(`li[data-id="${focusedId}"] button`);
-      const inItsPlace = shown[Math.min(focusedIndex, shown.length - 1)];
+      const inItsPlace =
+        Number(focusedId) === deletedHere ? shown[Math.min(focusedIndex, shown.length - 1)] : undefined;
       const successor =
         inItsPlace === undefined ? null : rows.querySelector<HTMLElement>(`li[data-id="${inItsPlace.id}"] button`);
       (stayed ?? successor ?? viewport).focus();
@@ -62,7 +68,10 @@ export function createBookList(
     remove.type = 'button';
     remove.textContent = 'Delete';
     remove.setAttribute('aria-label', `Delete book ${book.id}, ${book.title}`);
-    remove.addEventListener('click', () => onDelete(book));
+    remove.addEventListener('click', () => {
+      deletedHere = book.id;
+      onDelete(book);
+    });
     item.append(cell('id', String(book.id)), cell('title', book.title), cell('author', book.author), remove);
     return item;
   }
