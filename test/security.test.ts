@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
+import {once} from 'node:events';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
+import {connect} from 'node:net';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {createClient} from '@connectrpc/connect';
@@ -69,6 +71,18 @@ describe('TLS', () => {
         body: '{"id":7}',
       }),
     );
+  });
+
+  test('shutdown closes a web connection stalled in its TLS handshake', async (t) => {
+    const books = await startBooksServer({tls: {cert, key}, web: true, shutdownTimeoutMs: 100});
+    t.after(() => books.close());
+    // A client that connects and never says hello: HTTPS does not count it as a connection until it does.
+    const stalled = connect(Number(new URL(books.webUrl ?? '').port), '127.0.0.1');
+    stalled.on('error', () => {});
+    await once(stalled, 'connect');
+    const closed = once(stalled, 'close');
+    await books.close();
+    await closed;
   });
 
   test('the server process takes --tls-cert and --tls-key; the CLI reaches it by name and by IP address', async (t) => {

@@ -1,6 +1,7 @@
 import {once} from 'node:events';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import {createServer as createHttpsServer} from 'node:https';
+import type {Socket} from 'node:net';
 import {cors} from '@connectrpc/connect';
 import {connectNodeAdapter} from '@connectrpc/connect-node';
 import type {Catalogue} from '../domain/catalogue.js';
@@ -48,6 +49,14 @@ export function createWebServer(catalogue: Catalogue, options: WebServerOptions)
   });
   const {tls} = options;
   const http = tls === undefined ? createServer(serve) : createHttpsServer({cert: tls.cert, key: tls.key}, serve);
+  // Every connection from its first byte: HTTPS counts one as a connection
+  // (for closeAllConnections) only once its TLS handshake is done, so a
+  // client stalled before that would outlive forceClose.
+  const sockets = new Set<Socket>();
+  http.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   // close() closes the connections idle at that moment; a keep-alive
   // connection whose response (an ended stream) finishes later would hold
   // shutdown open for its keep-alive timeout, so it is closed as it finishes.
@@ -74,7 +83,9 @@ export function createWebServer(catalogue: Catalogue, options: WebServerOptions)
       http.closeIdleConnections();
       await closed;
     },
-    forceClose: () => http.closeAllConnections(),
+    forceClose() {
+      for (const socket of sockets) socket.destroy();
+    },
   };
 }
 
