@@ -206,9 +206,10 @@ export class ChangeFeed {
     }
     try {
       if ('after' in start && position === start.after) {
-        // Nothing was missed: answer at once all the same, as a watch from now
-        // does, so that a client learns it has resumed (a web client gets the
-        // response headers only with a first message), not at the next heartbeat.
+        // Nothing newer was published here yet: answer at once all the same,
+        // with the client's own cursor, as a watch from now does, so that it
+        // learns it has resumed (a web client gets the response headers only
+        // with a first message), not at the next heartbeat.
         yield {changes: [], cursor: this.#cursorAt(position)};
       }
       for (;;) {

@@ -1020,9 +1020,10 @@ export const BookServiceDefinition = {
      *
      * Cursors are opaque strings: pass back only one this catalogue sent.
      *
-     * The first response comes as soon as the call is accepted: the snapshot's
-     * first changes, the changes missed since the cursor, or, with nothing to
-     * send, a heartbeat (no changes, the current cursor).
+     * The first response does not wait for a new change: from now, a heartbeat
+     * (no changes) carrying the current cursor; after a cursor, the changes
+     * missed, or, with none, a heartbeat carrying that same cursor; with
+     * include_existing, the snapshot's first page.
      *
      * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
      * include_existing; OUT_OF_RANGE when the cursor is older than the changes
@@ -1110,9 +1111,10 @@ export interface BookServiceImplementation<CallContextExt = {}> {
    *
    * Cursors are opaque strings: pass back only one this catalogue sent.
    *
-   * The first response comes as soon as the call is accepted: the snapshot's
-   * first changes, the changes missed since the cursor, or, with nothing to
-   * send, a heartbeat (no changes, the current cursor).
+   * The first response does not wait for a new change: from now, a heartbeat
+   * (no changes) carrying the current cursor; after a cursor, the changes
+   * missed, or, with none, a heartbeat carrying that same cursor; with
+   * include_existing, the snapshot's first page.
    *
    * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
    * include_existing; OUT_OF_RANGE when the cursor is older than the changes
@@ -1195,9 +1197,10 @@ export interface BookServiceClient<CallOptionsExt = {}> {
    *
    * Cursors are opaque strings: pass back only one this catalogue sent.
    *
-   * The first response comes as soon as the call is accepted: the snapshot's
-   * first changes, the changes missed since the cursor, or, with nothing to
-   * send, a heartbeat (no changes, the current cursor).
+   * The first response does not wait for a new change: from now, a heartbeat
+   * (no changes) carrying the current cursor; after a cursor, the changes
+   * missed, or, with none, a heartbeat carrying that same cursor; with
+   * include_existing, the snapshot's first page.
    *
    * Errors: INVALID_ARGUMENT for a malformed cursor, or a cursor with
    * include_existing; OUT_OF_RANGE when the cursor is older than the changes
