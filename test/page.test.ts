@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
+import type {Page} from 'playwright-core';
 import type {Book} from '../src/domain/book.js';
 import {MemoryStore} from '../src/store/memory-store.js';
 import {browserSkipReason, closeBrowser, openPage, screenshot} from './helpers/browser.js';
 import {runCliInProcess} from './helpers/cli-in-process.js';
-import {fillBook, openLivePage, row, startWebServer, state, text} from './helpers/live-page.js';
+import {fillBook, openLivePage, row, setHidden, startWebServer, state, text} from './helpers/live-page.js';
 
 // The live page (src/web/, served at / by the web port) in Debian's
 // chromium, driven by playwright-core, against real servers on free ports.
@@ -75,6 +76,25 @@ describe('the live page', {skip: browserSkipReason()}, () => {
       await page.locator('#viewport').evaluate((viewport) => viewport === viewport.ownerDocument.activeElement),
       true,
     );
+  });
+
+  test('a hidden tab lets its stream go: a seventh tab goes live, and a shown one catches up', async (t) => {
+    const books = await startWebServer(t);
+    // Over HTTP/1.1 chromium opens at most six connections to a server, and a live page's stream holds one.
+    const tabs: Page[] = [];
+    for (let index = 0; index < 6; index++) tabs.push(await openLivePage(t, books.webUrl));
+    for (const tab of tabs) {
+      await setHidden(tab, true);
+      await state(tab, 'paused').waitFor();
+    }
+    const seventh = await openLivePage(t, books.webUrl);
+    await books.client.insert({id: 12, title: 'Dune', author: 'Frank Herbert'});
+    await row(seventh, 12).waitFor();
+    const [first] = tabs;
+    assert.ok(first !== undefined);
+    await setHidden(first, false);
+    await row(first, 12).waitFor();
+    await state(first, 'live').waitFor();
   });
 
   test('an invalid insert shows the error next to its field', async (t) => {

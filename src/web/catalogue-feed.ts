@@ -2,7 +2,7 @@ import {Code, ConnectError, type Client} from '@connectrpc/connect';
 import {type Book, type BookService, ChangeType} from '../gen/es/books/books_pb.js';
 
 /** What the page shows of the connection. */
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'paused';
 
 export interface FeedEvents {
   /** The catalogue changed (a new snapshot, or changes applied to it). */
@@ -28,6 +28,11 @@ const LAST_STEP_MS = 10_000;
  * any break, with a random delay from half to all of a step that doubles from
  * 250 ms to 10 s (as the CLI's `changes --reconnect`). A cursor the server no
  * longer keeps (OUT_OF_RANGE) or does not know starts again with the snapshot.
+ *
+ * While the tab is hidden the stream is closed, and resumed from its cursor
+ * when the tab is shown: over HTTP/1.1 a browser opens at most six
+ * connections to a server, and each open stream holds one, so a seventh tab
+ * of the page (or any other page of that server) would wait for good.
  */
 export function followCatalogue(
   client: Client<typeof BookService>,
@@ -39,6 +44,21 @@ export function followCatalogue(
   let cursor = '';
   let failures = 0;
   let wake: (() => void) | undefined;
+  /** The stream under way: aborted on stop, and when the tab is hidden. */
+  let attempt = new AbortController();
+  const onVisibilityChange = (): void => {
+    if (document.hidden) attempt.abort();
+    else wake?.();
+  };
+  document.addEventListener('visibilitychange', onVisibilityChange);
+  stopped.signal.addEventListener(
+    'abort',
+    () => {
+      attempt.abort();
+      document.removeEventListener('visibilitychange', onVisibilityChange);
+    },
+    {once: true},
+  );
 
   const wait = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -55,13 +75,22 @@ export function followCatalogue(
       stopped.signal.addEventListener('abort', done, {once: true});
     });
 
+  /** Until `retryNow()`, the tab is shown, or the feed stops. */
+  function untilWoken(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      wake = resolve;
+      stopped.signal.addEventListener('abort', () => resolve(), {once: true});
+    });
+  }
+
   async function once(): Promise<void> {
     const resuming = cursor !== '';
     // The snapshot is built apart and shown whole, once its last response (the one with a cursor) is in.
     let snapshot: Map<number, Book> | undefined = resuming ? undefined : new Map();
     const request = resuming ? {afterCursor: cursor} : {includeExisting: true};
+    attempt = new AbortController();
     const stream = client.watchChanges(request, {
-      signal: stopped.signal,
+      signal: attempt.signal,
       headers: options.headers(),
       timeoutMs: 0,
       // Once the server has the watch, a resumed feed is live: the next changes come through it.
@@ -96,11 +125,18 @@ export function followCatalogue(
   async function run(): Promise<void> {
     events.onState('connecting', '');
     while (!stopped.signal.aborted) {
+      if (document.hidden) {
+        events.onState('paused', 'the tab is hidden; it resumes when shown');
+        await untilWoken();
+        continue;
+      }
       let reason = 'the stream ended';
       try {
         await once();
       } catch (error) {
         if (stopped.signal.aborted) return;
+        // Closed because the tab was hidden: not a failure.
+        if (document.hidden) continue;
         const failure = ConnectError.from(error);
         reason = failure.rawMessage;
         if (failure.code === Code.OutOfRange || failure.code === Code.InvalidArgument) {
@@ -109,10 +145,7 @@ export function followCatalogue(
         } else if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
           events.onState('offline', 'a token is needed to read');
           events.onTokenNeeded(failure.code === Code.Unauthenticated ? 'this server needs a token' : 'wrong token');
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            stopped.signal.addEventListener('abort', () => resolve(), {once: true});
-          });
+          await untilWoken();
           continue;
         }
       }

@@ -64,6 +64,19 @@ export async function pageOnSqliteServer(t: TestContext): Promise<{
   return {first, page, store, restart: (options = {}) => startWebServer(t, {...options, store: store(), ...ports})};
 }
 
+/**
+ * Makes the page believe its tab was hidden or shown, as switching tabs does
+ * (headless chromium shows every page): the page reads `document.hidden`
+ * on its `visibilitychange` event.
+ */
+export async function setHidden(page: Page, hidden: boolean): Promise<void> {
+  await page.evaluate(`(() => {
+    Object.defineProperty(document, 'hidden', {configurable: true, get: () => ${hidden}});
+    Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => '${hidden ? 'hidden' : 'visible'}'});
+    document.dispatchEvent(new Event('visibilitychange'));
+  })()`);
+}
+
 export async function fillBook(page: Page, book: Book): Promise<void> {
   await page.getByLabel('Id', {exact: true}).fill(String(book.id));
   await page.getByLabel('Title', {exact: true}).fill(book.title);
