@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import {once} from 'node:events';
 import {describe, test} from 'node:test';
 import {createLogger, type LogLevel} from '../src/server/logger.js';
 
@@ -9,6 +11,30 @@ function capture(level: LogLevel) {
 }
 
 describe('the server log', () => {
+  test('to stdout, every line logged before process.exit is written, in order', async () => {
+    // A large first line keeps a write in flight when the second is logged and
+    // the process exits, as a server that logs "stopping", then "stopped", does.
+    const script = `
+      import {createLogger} from ${JSON.stringify(new URL('../src/server/logger.js', import.meta.url).href)};
+      const logger = createLogger('info');
+      logger.info('first', {padding: 'x'.repeat(1 << 20)});
+      logger.info('second');
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const [code] = await once(child, 'close');
+    assert.equal(code, 0);
+    const messages = stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (JSON.parse(line) as {msg: string}).msg);
+    assert.deepEqual(messages, ['first', 'second']);
+  });
+
   test('one JSON object per line: ISO time, the level by name, the message as msg, then the fields', () => {
     const {logger, lines} = capture('info');
     logger.info('listening', {address: '127.0.0.1:50051', tls: false});

@@ -43,7 +43,9 @@ export function createLogger(level: LogLevel, {destination, redact}: LoggerOptio
       timestamp: pino.stdTimeFunctions.isoTime,
       redact,
     },
-    destination,
+    // pino's own default writes asynchronously: on process.exit a line still
+    // being written was cut into by the next, or came after it.
+    destination ?? pino.destination({dest: 1, sync: true}),
   );
   const writer =
     (at: Exclude<LogLevel, 'silent'>): Write =>
