@@ -60,9 +60,10 @@ export function followCatalogue(
     {once: true},
   );
 
-  const wait = (ms: number): Promise<void> =>
+  /** Until `ms` pass (never, without it), `retryNow()`, the tab is shown, the browser is online again, or the feed stops. */
+  const wait = (ms?: number): Promise<void> =>
     new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
         window.removeEventListener('online', done);
@@ -74,14 +75,6 @@ export function followCatalogue(
       window.addEventListener('online', done);
       stopped.signal.addEventListener('abort', done, {once: true});
     });
-
-  /** Until `retryNow()`, the tab is shown, or the feed stops. */
-  function untilWoken(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      wake = resolve;
-      stopped.signal.addEventListener('abort', () => resolve(), {once: true});
-    });
-  }
 
   async function once(): Promise<void> {
     const resuming = cursor !== '';
@@ -127,7 +120,7 @@ export function followCatalogue(
     while (!stopped.signal.aborted) {
       if (document.hidden) {
         events.onState('paused', 'the tab is hidden; it resumes when shown');
-        await untilWoken();
+        await wait();
         continue;
       }
       let reason = 'the stream ended';
@@ -145,7 +138,7 @@ export function followCatalogue(
         } else if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
           events.onState('offline', 'a token is needed to read');
           events.onTokenNeeded(failure.code === Code.Unauthenticated ? 'this server needs a token' : 'wrong token');
-          await untilWoken();
+          await wait();
           continue;
         }
       }
