@@ -43,7 +43,10 @@ describe("the README's change path", () => {
     assert.ok(steps.length >= 5, 'the section lists its steps');
     assert.equal(steps[0]!.file, 'src/store/sqlite-store.ts');
     assert.equal(steps.at(-1)!.file, 'src/gen/books/books.ts');
-    assert.ok(new Set(steps.map((step) => step.file)).size <= 7, 'a change passes through 7 files at most');
+    // The generated codec is read by nobody and edited by nobody: the files a
+    // reader follows are the ones written by hand.
+    const written = new Set(steps.map((step) => step.file).filter((file) => !file.startsWith('src/gen/')));
+    assert.ok(written.size <= 5, `a change passes through 5 files written by hand at most, not ${written.size}`);
   });
 
   for (const {file, names} of steps) {
