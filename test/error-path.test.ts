@@ -5,21 +5,20 @@ import {fileURLToPath} from 'node:url';
 import {describe, test} from 'node:test';
 import {ServerError, Status} from 'nice-grpc';
 import * as domainErrors from '../src/domain/errors.js';
+import {TokenMissingError, TokenRejectedError} from '../src/server/auth.js';
 import {toServerError} from '../src/server/error-status.js';
 
 // One error path: the domain (and the server's own checks, such as List's
-// size limit) throws domain errors, and src/server/error-status.ts is the one
-// table that gives each its status. A status made anywhere else is a second
-// path that the table, its logging and its rich error details do not see.
+// size limit and the token) throws errors of its own, and
+// src/server/error-status.ts is the one table that gives each its status. A
+// status made anywhere else is a second path that the table, its logging and
+// its rich error details do not see.
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** The files that may make a ServerError themselves, and why each must. */
 const MAKERS_OF_STATUSES: Readonly<Record<string, string>> = {
   'server/error-status.ts': 'the table itself, and INTERNAL for what it does not know',
-  'server/auth.ts':
-    'UNAUTHENTICATED and PERMISSION_DENIED come from the call metadata (the authorization header), ' +
-    'which the domain never sees: a domain error for them would bring the transport into src/domain',
   'server/terminator.ts':
     'UNAVAILABLE for a stream that shutdown ended: the call middleware asks it to explain an abort, ' +
     'which the domain sees only as its signal aborting',
@@ -53,6 +52,14 @@ describe('one error path: domain errors, mapped to statuses in error-status.ts',
       assert.ok(mapped instanceof ServerError, `${name} has no status in error-status.ts`);
       assert.notEqual(mapped.code, Status.INTERNAL, name);
     }
+  });
+
+  test("the token check's errors have theirs too", () => {
+    const missing = toServerError(new TokenMissingError());
+    const rejected = toServerError(new TokenRejectedError());
+    assert.ok(missing instanceof ServerError && rejected instanceof ServerError);
+    assert.equal(missing.code, Status.UNAUTHENTICATED);
+    assert.equal(rejected.code, Status.PERMISSION_DENIED);
   });
 
   test("List's size limit is a domain error with List's status and message", () => {

@@ -13,11 +13,13 @@ import {
   WatcherLimitError,
   WatcherOverflowError,
 } from '../domain/errors.js';
+import {TokenMissingError, TokenRejectedError} from './auth.js';
 import type {Logger} from './logger.js';
 
 /**
- * The one place where domain errors become gRPC statuses. Anything
- * unexpected becomes INTERNAL with its stack logged, never sent.
+ * The one place where domain errors, and the token check's, become gRPC
+ * statuses. Anything unexpected becomes INTERNAL with its stack logged,
+ * never sent.
  */
 export function toServerError(error: unknown): unknown {
   if (error instanceof ServerError || isAbortError(error)) return error;
@@ -32,6 +34,8 @@ export function toServerError(error: unknown): unknown {
   if (error instanceof WatcherLimitError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof WatcherOverflowError) return new ServerError(Status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof ChangesTrimmedError) return new ServerError(Status.OUT_OF_RANGE, error.message);
+  if (error instanceof TokenMissingError) return new ServerError(Status.UNAUTHENTICATED, error.message);
+  if (error instanceof TokenRejectedError) return new ServerError(Status.PERMISSION_DENIED, error.message);
   return undefined;
 }
 

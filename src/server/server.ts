@@ -8,7 +8,7 @@ import {startFeedTimers} from './feed-timers.js';
 import {callMiddleware} from './call-middleware.js';
 import type {Config} from './config.js';
 import type {Logger} from './logger.js';
-import {tokenAuthMiddleware, tokenCheck} from './auth.js';
+import {tokenCheck} from './auth.js';
 import type {Metrics} from './metrics.js';
 import {addReflection} from './reflection.js';
 import {withStrictRequestDecoding} from './strict-requests.js';
@@ -104,9 +104,11 @@ export function createBooksServer(settings: BooksServerSettings, parts: BooksSer
     'grpc.keepalive_time_ms': keepaliveMs,
     'grpc.keepalive_timeout_ms': Math.min(10_000, keepaliveMs),
   });
-  const server = (metrics === undefined ? base : base.use(metrics.middleware)).use(callMiddleware(logger, terminator));
-  const books = token === undefined ? server : server.with(tokenAuthMiddleware(token, protectedPaths(authReads)));
-  books.add(withStrictRequestDecoding(BookServiceServerDefinition), createBookService(catalogue));
+  const checkToken = token === undefined ? undefined : tokenCheck(token, protectedPaths(authReads));
+  const server = (metrics === undefined ? base : base.use(metrics.middleware)).use(
+    callMiddleware(logger, terminator, checkToken),
+  );
+  server.add(withStrictRequestDecoding(BookServiceServerDefinition), createBookService(catalogue));
   server.add(HealthDefinition, HealthServiceImpl(health));
   addReflection(server, [BookServiceDefinition.fullName, HealthDefinition.fullName]);
   return {
@@ -130,7 +132,6 @@ export function createBooksServer(settings: BooksServerSettings, parts: BooksSer
     async listenWeb(host, port) {
       // Loaded only when a web port is wanted: connect-node adds to start-up.
       const {createWebServer} = await import('./web-server.js');
-      const checkToken = token === undefined ? undefined : tokenCheck(token, protectedPaths(authReads));
       const created = createWebServer(catalogue, {
         logger,
         terminator,

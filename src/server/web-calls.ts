@@ -4,18 +4,19 @@ import {ServerError, Status} from 'nice-grpc';
 import {InvalidArgumentError} from '../domain/errors.js';
 import {BookService} from '../gen/es/books/books_pb.js';
 import {BadRequestSchema} from '../gen/es/google/rpc/error_details_pb.js';
+import type {TokenCheck} from './auth.js';
 import {logCallEnd} from './call-logging.js';
 import {fieldViolations, toStatusError} from './error-status.js';
 import type {Logger} from './logger.js';
 import type {Metrics} from './metrics.js';
 import type {Terminator} from './terminator.js';
 
-/** What every web call is held to, as every gRPC call is by call-middleware.ts and auth.ts. */
+/** What every web call is held to, as every gRPC call is by call-middleware.ts. */
 export interface WebCallRules {
   readonly logger: Logger;
   readonly terminator: Terminator;
-  /** Throws UNAUTHENTICATED or PERMISSION_DENIED for a call that needs a token it lacks (auth.ts's tokenCheck). */
-  readonly checkToken?: (path: string, authorization: string | undefined) => void;
+  /** Refuses a call that needs a token it lacks (auth.ts's tokenCheck). */
+  readonly checkToken?: TokenCheck;
   /** Counts and times every call, by protocol, when given. */
   readonly metrics?: Pick<Metrics, 'countWebCall'>;
 }
