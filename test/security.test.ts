@@ -15,6 +15,7 @@ import {startBooksServer} from './helpers/books-server.js';
 import {freePort} from './helpers/free-port.js';
 import {runCliInProcess} from './helpers/cli-in-process.js';
 import {runCliProcess, startServerProcess} from './helpers/processes.js';
+import {ReflectionClient} from './helpers/reflection-client.js';
 import {hasCode} from './helpers/status.js';
 
 describe('TLS', () => {
@@ -168,13 +169,24 @@ describe('token auth', () => {
     }
   });
 
-  test('with authReads, reads need the token too; health stays open', async () => {
+  test('with authReads, reads need the token too, streams included; health and reflection stay open', async () => {
     const books = await startBooksServer({token, authReads: true});
     try {
       await assert.rejects(books.client.list({}), hasCode(Status.UNAUTHENTICATED));
+      await assert.rejects(
+        (async () => {
+          for await (const _ of books.client.watchChanges({})) break;
+        })(),
+        hasCode(Status.UNAUTHENTICATED),
+      );
       const {health, close} = createBooksClient(books.address);
       assert.deepEqual(await health.check({service: ''}), {status: 1});
       close();
+      const reflection = new ReflectionClient(books.address, 'v1');
+      assert.deepEqual(await reflection.listServices(), ['books.BookService', 'grpc.health.v1.Health']);
+      // A refusal is the client's to act on, not the operator's.
+      const loud = books.logs.filter(({level}) => level === 'warn' || level === 'error');
+      assert.deepEqual(loud, []);
     } finally {
       await books.close();
     }

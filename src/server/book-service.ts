@@ -128,7 +128,10 @@ const WatchChangesResponseEncodedOnce = {
 
 const {methods} = BookServiceDefinition;
 
-/** The generated BookServiceDefinition, with responses encoded as the service returns them, and Watch's once for all watchers. */
+/**
+ * The generated BookServiceDefinition, with responses encoded as the service
+ * returns them, and Watch's and WatchChanges' once for all watchers.
+ */
 export const BookServiceServerDefinition = {
   ...BookServiceDefinition,
   methods: {

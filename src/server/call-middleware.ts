@@ -7,11 +7,12 @@ import type {Terminator} from './terminator.js';
 
 /**
  * What every call passes through: the token checked (when the server has
- * one), streams made terminable, errors mapped to statuses, the end logged. One middleware rather than one per concern,
- * because nice-grpc runs each middleware as an async generator that every
- * streamed message passes through, and each holds state for every open
- * watch: in the fan-out benchmark (bench/) three layers took a third more
- * server CPU and 3.5 KiB more per watcher than this one.
+ * one), streams made terminable, errors mapped to statuses, the end logged.
+ * One middleware rather than one per concern, because nice-grpc runs each
+ * middleware as an async generator that every streamed message passes
+ * through, and each holds state for every open watch: in the fan-out
+ * benchmark (bench/) three layers took a third more server CPU and 3.5 KiB
+ * more per watcher than this one.
  */
 export function callMiddleware(logger: Logger, terminator: Terminator, checkToken?: TokenCheck): ServerMiddleware {
   return async function* eachCall(call, context) {
