@@ -51,9 +51,10 @@ export interface BooksServer {
    */
   listen(host: string, port: number): Promise<number>;
   /**
-   * Binds the web port (gRPC-Web and Connect on HTTP/1.1, HTTPS with TLS) on host:port (0
-   * picks a free one) and returns the bound port: the same service, under the
-   * same rules (token, size limit, watcher limit, errors, logs, shutdown).
+   * Binds the web port (gRPC-Web and Connect on HTTP/1.1, HTTPS with TLS)
+   * on host:port (0 picks a free one) and returns the bound port: the same
+   * service, under the same rules (token, size limit, watcher limit, errors,
+   * logs, shutdown).
    */
   listenWeb(host: string, port: number): Promise<number>;
   /**
